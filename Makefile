@@ -1,0 +1,30 @@
+# The two commands a newcomer needs:  `make demo`  and  `make test`  (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+
+.PHONY: demo test venv browser lint
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# On these machines pip takes torch 2.14.1 + torchvision 0.29.1 from local disk.
+	$(PY) -m pip install -q -e '.[build,serve,local,dev]'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian's Chromium for the browser tests (a test tool's own browser download fails offline).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; }
+
+demo: venv
+	$(VENV)/bin/idealtype demo $(ARGS)
+
+test: venv browser
+	$(PY) -m pytest $(ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check shared functions tests bench
