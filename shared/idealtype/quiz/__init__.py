@@ -1,0 +1,1 @@
+"""Quiz engine (numpy only): pools, round strategies, ideal-vector estimators, recommendations."""

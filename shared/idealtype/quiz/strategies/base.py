@@ -1,0 +1,137 @@
+"""The round-strategy interface. A strategy decides which faces each round shows and may rank
+the recommendations. Adding one = one new module in this package that defines a subclass
+decorated with `@register` (modules here are discovered automatically).
+
+Contract (pure, numpy only, no I/O, no torch):
+
+- Inputs are index *rows*: `pool.index` is the loaded `GalleryIndex`; image row i is
+  `index.embeddings[i]` / `index.images[i]`, its celebrity row is `index.image_celeb[i]`;
+  `index.celebs[c]["rows"]` lists celebrity c's image rows; `index.centroids[c]` its normalized
+  centroid; `index.clusters[c]` its k-means label. `pool.celeb_rows` (sorted) / `pool.mask` are
+  the celebrities the quiz may show (tag filter applied).
+- `history` is the quiz so far, oldest first: one `RoundRecord(shown, picked)` per round with
+  `shown` = image rows in display order and `picked` = the picked image row (None while that
+  round is still open — `next_round` is only called when every round in history is picked).
+- `next_round(pool, history, choices, rng)` returns `choices` image rows of `choices`
+  *different* celebrities from the pool, none of whom appeared in any earlier round (a person
+  never appears twice in one quiz; `shown_celebs(pool, history)` gives the ones to avoid).
+  All randomness must come from `rng`; the engine derives it from (quiz seed, round index) with
+  `round_rng`, so a quiz is reproducible from its seed and picks.
+- `rank(pool, history, k)` returns up to k (celebrity rows, cosine scores in [-1, 1]) best
+  first, restricted to the pool. The default ranks pool centroids by cosine to
+  `self.estimator.ideal_vector(...)` (the original method: mean of the picked embeddings;
+  for normalized centroids this is the same order as Euclidean distance to the mean). The API
+  maps the cosine to a percent for people, so an override should keep it a cosine.
+- `is_done(history, rounds)` lets a strategy finish early; default: `rounds` rounds picked.
+- State: strategies keep no per-quiz state. Anything they need is recomputed from `history`
+  (at most 20 rounds); per-index/per-pool precomputation goes through `pool.memo(name, fn)`.
+  Instances are shared between quizzes and threads, so don't mutate `self` per call.
+
+The simulation harness can drive a strategy without HTTP exactly as the engine does:
+
+    strategy = get_strategy("random")
+    history = []
+    while not strategy.is_done(history, rounds):
+        shown = strategy.next_round(pool, history, choices, round_rng(seed, len(history)))
+        history.append(RoundRecord(tuple(shown), picked=choose(shown)))
+    rows, scores = strategy.rank(pool, history, k=7)
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, TypeVar
+
+import numpy as np
+
+from ..estimators import Estimator, MeanOfPicks
+from ..pool import Pool
+from ..recommend import nearest_celebs
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    shown: tuple[int, ...]  # image rows, display order
+    picked: int | None = None  # picked image row; None while the round is open
+
+
+def round_rng(seed: int, round_index: int) -> np.random.Generator:
+    """The rng for one round: independent of earlier draws, so replaying a quiz (same seed,
+    same picks) shows the same faces."""
+    return np.random.default_rng([seed, round_index])
+
+
+def picked_rows(history: Sequence[RoundRecord]) -> list[int]:
+    return [r.picked for r in history if r.picked is not None]
+
+
+def shown_celebs(pool: Pool, history: Sequence[RoundRecord]) -> set[int]:
+    """Celebrity rows already shown in this quiz (never to be shown again)."""
+    celeb_of = pool.index.image_celeb
+    return {int(celeb_of[row]) for r in history for row in r.shown}
+
+
+def random_image_of(pool: Pool, celeb_row: int, rng: np.random.Generator) -> int:
+    rows = pool.index.celebs[celeb_row]["rows"]
+    return int(rows[int(rng.integers(len(rows)))])
+
+
+def sample_unused(
+    candidates: np.ndarray, count: int, avoid: set[int], rng: np.random.Generator
+) -> list[int]:
+    """`count` distinct values of `candidates` not in `avoid`, uniformly at random.
+
+    Rejection sampling while `avoid` is a small part of `candidates` (the usual case: a quiz
+    shows at most 160 people), so a round costs O(count) even in a 100k-celebrity pool."""
+    if len(candidates) < 4 * (len(avoid) + count):
+        rest = candidates[~np.isin(candidates, np.fromiter(avoid, dtype=np.int64, count=len(avoid)))]
+        if len(rest) < count:
+            raise ValueError(f"only {len(rest)} unused people left, {count} needed")
+        return [int(c) for c in rng.choice(rest, size=count, replace=False)]
+    taken = set(avoid)
+    chosen: list[int] = []
+    while len(chosen) < count:
+        c = int(candidates[int(rng.integers(len(candidates)))])
+        if c not in taken:
+            taken.add(c)
+            chosen.append(c)
+    return chosen
+
+
+class Strategy(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    estimator: Estimator = MeanOfPicks()
+
+    @abstractmethod
+    def next_round(
+        self,
+        pool: Pool,
+        history: Sequence[RoundRecord],
+        choices: int,
+        rng: np.random.Generator,
+    ) -> list[int]:
+        """Image rows for the next round (see the module docstring for the contract)."""
+
+    def rank(
+        self, pool: Pool, history: Sequence[RoundRecord], k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        ideal = self.estimator.ideal_vector(pool.index, picked_rows(history))
+        return nearest_celebs(pool.index, ideal, k, pool.mask)
+
+    def is_done(self, history: Sequence[RoundRecord], rounds: int) -> bool:
+        return len(picked_rows(history)) >= rounds
+
+
+STRATEGIES: dict[str, Strategy] = {}
+S = TypeVar("S", bound=type[Strategy])
+
+
+def register(cls: S) -> S:
+    """Class decorator: make a strategy available by its `name` (API, config, simulation)."""
+    if cls.name in STRATEGIES:
+        raise ValueError(f"strategy {cls.name!r} registered twice")
+    STRATEGIES[cls.name] = cls()
+    return cls
