@@ -1,0 +1,1 @@
+"""The offline build job; the only subpackage allowed to import torch."""
