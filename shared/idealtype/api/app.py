@@ -1,0 +1,191 @@
+"""FastAPI app factory. Endpoints and field names follow DESIGN.md's API contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+
+from .. import __version__
+from ..blobstore import BlobNotFound, open_store
+from ..index_format import GalleryIndex, face_crop_key
+from ..quiz.errors import invalid
+from ..quiz.recommend import representative_image, similarity_percent
+from ..quiz.service import Quiz, QuizService, pool_values
+from ..quiz.strategies import available
+from ..sessions import open_session_store
+from . import schemas
+from .errors import error_response, install_error_handlers
+from .faces import IMAGE_ID, FaceUrlBuilder, FaceUrls
+from .index_cache import IndexCache
+from .settings import Bounds, Settings
+
+ERRORS = {status: {"model": schemas.ErrorResponse} for status in (400, 404, 409, 422, 503)}
+
+
+def round_out(quiz: Quiz, urls: FaceUrlBuilder) -> schemas.Round | None:
+    session = quiz.session
+    if session.open_round is None:
+        return None
+    faces = [
+        schemas.Face(image_id=i, url=urls.url_for_id(quiz.index, i))
+        for i in session.shown[session.open_round]
+    ]
+    return schemas.Round(index=session.open_round, faces=faces)
+
+
+def check_bounds(name: str, value: int | None, bounds: Bounds) -> int:
+    if value is None:
+        return bounds.default
+    if not bounds.minimum <= value <= bounds.maximum:
+        raise invalid("out_of_bounds", f"{name} must be {bounds.minimum}..{bounds.maximum}")
+    return value
+
+
+def create_app(settings: Settings | None = None, *, service: QuizService | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    blobs = open_store(settings.index)
+    if service is None:
+        indexes = IndexCache(blobs, settings.index_recheck_seconds)
+        service = QuizService(indexes, open_session_store(settings.sessions),
+                              settings.session_ttl_seconds)
+    face_urls = FaceUrls(settings.faces_base_url)
+    app = FastAPI(
+        title="idealtype",
+        version=__version__,
+        description="Pick the faces you like; get the celebrities who match your ideal type.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            max_age=3600,
+        )
+
+    @app.get("/api/health", response_model=schemas.Health, responses=ERRORS)
+    def health() -> schemas.Health:
+        index = service.indexes.current()
+        return schemas.Health(status="ok", index_version=index.version,
+                              celebrities=index.n_celebs, images=index.n_images)
+
+    @app.get("/api/config", response_model=schemas.Config, responses=ERRORS)
+    def config() -> schemas.Config:
+        index = service.indexes.current()
+        sizes = pool_values(index)
+
+        def bounds(b: Bounds) -> schemas.BoundsOut:
+            return schemas.BoundsOut(min=b.minimum, max=b.maximum, default=b.default)
+
+        return schemas.Config(
+            index_version=index.version,
+            celebrities=index.n_celebs,
+            pools={tag: list(values) for tag, values in sizes.items()},
+            pool_sizes=sizes,
+            choices=bounds(settings.choices),
+            rounds=bounds(settings.rounds),
+            k=bounds(settings.k),
+            strategies=[schemas.StrategyOut(name=s.name, description=s.description)
+                        for s in available().values()],
+            default_strategy=settings.default_strategy,
+        )
+
+    @app.post("/api/sessions", status_code=201, response_model=schemas.SessionCreated,
+              responses=ERRORS)
+    def create_session(
+        request: Request, body: schemas.CreateSession | None = None
+    ) -> schemas.SessionCreated:
+        body = body or schemas.CreateSession()  # an empty POST starts a quiz with the defaults
+        quiz = service.create(
+            choices=check_bounds("choices", body.choices, settings.choices),
+            rounds=check_bounds("rounds", body.rounds, settings.rounds),
+            strategy=body.strategy or settings.default_strategy,
+            pool=body.pool or None,
+            seed=body.seed,
+        )
+        s = quiz.session
+        return schemas.SessionCreated(
+            session_id=s.session_id, choices=s.choices, rounds=s.rounds, strategy=s.strategy,
+            pool=s.pool, seed=s.seed, index_version=s.index_version, done=s.done,
+            round=round_out(quiz, face_urls.for_request(request)),
+        )
+
+    @app.get("/api/sessions/{session_id}", response_model=schemas.SessionState, responses=ERRORS)
+    def get_session(session_id: str, request: Request) -> schemas.SessionState:
+        quiz = service.get(session_id)
+        urls = face_urls.for_request(request)
+        s = quiz.session
+        return schemas.SessionState(
+            session_id=s.session_id, choices=s.choices, rounds=s.rounds, strategy=s.strategy,
+            pool=s.pool, index_version=s.index_version, done=s.done,
+            round=round_out(quiz, urls),
+            picks=[schemas.PickedFace(round=n, image_id=i, url=urls.url_for_id(quiz.index, i))
+                   for n, i in enumerate(s.picks)],
+        )
+
+    @app.post("/api/sessions/{session_id}/picks", response_model=schemas.PickAccepted,
+              responses=ERRORS)
+    def pick(session_id: str, body: schemas.Pick, request: Request) -> schemas.PickAccepted:
+        quiz = service.pick(session_id, body.round, body.image_id)
+        return schemas.PickAccepted(
+            done=quiz.session.done, round=round_out(quiz, face_urls.for_request(request))
+        )
+
+    @app.get("/api/sessions/{session_id}/result", response_model=schemas.Result,
+             responses=ERRORS)
+    def result(
+        session_id: str,
+        request: Request,
+        k: Annotated[int | None, Query(description="how many recommendations")] = None,
+    ) -> schemas.Result:
+        k = check_bounds("k", k, settings.k)
+        outcome = service.result(session_id, k)
+        index, urls = outcome.index, face_urls.for_request(request)
+        recommendations = []
+        for rank, (row, cosine) in enumerate(zip(outcome.celeb_rows, outcome.cosines), 1):
+            celeb = index.celebs[int(row)]
+            recommendations.append(schemas.Recommendation(
+                rank=rank, celeb_id=celeb["celeb_id"], name=celeb["name"],
+                url=urls.url(index, representative_image(index, int(row))),
+                similarity=similarity_percent(float(cosine)), cosine=round(float(cosine), 4),
+                picked=int(row) in outcome.picked_celebs,
+            ))
+        return schemas.Result(
+            session_id=session_id, index_version=index.version,
+            strategy=outcome.session.strategy, k=k, recommendations=recommendations,
+            picks=[pick_out(index, urls, n, i) for n, i in enumerate(outcome.session.picks)],
+        )
+
+    @app.get("/faces/{image_id}.jpg", include_in_schema=False)
+    def face(image_id: str) -> Response:
+        if not IMAGE_ID.match(image_id):
+            return error_response(404, "not_found", "no such face")
+        try:
+            data = blobs.get(face_crop_key(image_id))
+        except BlobNotFound:
+            return error_response(404, "not_found", "no such face")
+        # Crops are content-addressed (the id is a hash of the source), so they never change.
+        return Response(data, media_type="image/jpeg",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+    if settings.frontend_dir and Path(settings.frontend_dir).is_dir():
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
+    return app
+
+
+def pick_out(index: GalleryIndex, urls: FaceUrlBuilder, n: int, image_id: str) -> schemas.ResultPick:
+    row = index.image_row[image_id]
+    celeb = index.celebs[int(index.image_celeb[row])]
+    return schemas.ResultPick(round=n, image_id=image_id, url=urls.url(index, row),
+                              celeb_id=celeb["celeb_id"], name=celeb["name"])

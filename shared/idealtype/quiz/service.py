@@ -1,0 +1,215 @@
+"""The quiz service: create a quiz, take picks, produce the result. Transport-agnostic (the
+FastAPI layer and the in-process benchmark both call it); numpy + the stores only."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ..index_format import GalleryIndex, IndexCorrupt, IndexNotFound
+from ..sessions import QuizSession, SessionConflict, SessionNotFound, SessionStore
+from .errors import conflict, invalid, not_found
+from .pool import Pool, PoolTooSmall
+from .strategies import RoundRecord, Strategy, get_strategy, round_rng
+
+MAX_SESSION_ID_LENGTH = 64
+
+
+class IndexSource(Protocol):
+    """What the service needs from the index cache (see idealtype.api.index_cache)."""
+
+    def current(self) -> GalleryIndex: ...
+
+    def version(self, version: str) -> GalleryIndex: ...
+
+    def pool(self, index: GalleryIndex, tags: Mapping[str, str] | None) -> Pool: ...
+
+
+@dataclass
+class Quiz:
+    """A session together with the index its image ids resolve in."""
+
+    session: QuizSession
+    index: GalleryIndex
+
+
+@dataclass
+class QuizResult(Quiz):
+    celeb_rows: np.ndarray  # best first
+    cosines: np.ndarray
+    picked_celebs: set[int]
+
+
+class QuizService:
+    def __init__(self, indexes: IndexSource, store: SessionStore, session_ttl_seconds: int):
+        self.indexes = indexes
+        self.store = store
+        self.session_ttl_seconds = session_ttl_seconds
+
+    def create(
+        self,
+        *,
+        choices: int,
+        rounds: int,
+        strategy: str,
+        pool: Mapping[str, str] | None = None,
+        seed: int | None = None,
+    ) -> Quiz:
+        """Bounds on choices/rounds are the API's job; this checks what needs the index."""
+        chosen = self._strategy(strategy)
+        index = self.indexes.current()
+        quiz_pool = self._pool(index, pool)
+        try:
+            # A person never appears twice in a quiz, so the pool must hold every face shown.
+            quiz_pool.require(choices * rounds)
+        except PoolTooSmall as err:
+            raise invalid("pool_too_small", str(err)) from None
+        now = time.time()
+        session = QuizSession(
+            session_id=uuid.uuid4().hex,
+            index_version=index.version,
+            strategy=chosen.name,
+            choices=choices,
+            rounds=rounds,
+            pool=dict(pool) if pool else None,
+            seed=secrets.randbits(63) if seed is None else seed,
+            created_at=now,
+            expires_at=int(now) + self.session_ttl_seconds,
+        )
+        shown = chosen.next_round(quiz_pool, [], choices, round_rng(session.seed, 0))
+        session.shown.append([index.images[row]["image_id"] for row in shown])
+        self.store.create(session)
+        return Quiz(session, index)
+
+    def get(self, session_id: str) -> Quiz:
+        session = self._load(session_id)
+        return Quiz(session, self._index_for(session))
+
+    def pick(self, session_id: str, round_index: int, image_id: str) -> Quiz:
+        session = self._load(session_id)
+        open_round = session.open_round
+        if open_round is None:
+            raise conflict("quiz_done", "this quiz is finished; get its result")
+        if round_index != open_round:
+            code = "round_replayed" if round_index < open_round else "round_out_of_order"
+            raise conflict(code, f"round {round_index} is not open; the open round is {open_round}")
+        if image_id not in session.shown[open_round]:
+            raise invalid("invalid_pick", f"{image_id!r} is not one of round {open_round}'s faces")
+        index = self._index_for(session)
+        strategy = self._strategy(session.strategy)
+        session.picks.append(image_id)
+        history = self._history(session, index)
+        session.done = len(session.picks) >= session.rounds or strategy.is_done(
+            history, session.rounds
+        )
+        if not session.done:
+            pool = self._pool(index, session.pool)
+            try:
+                shown = strategy.next_round(
+                    pool, history, session.choices, round_rng(session.seed, len(history))
+                )
+            except ValueError:
+                # The index changed under the quiz and its pool ran out of unseen people:
+                # finish with the picks so far rather than fail.
+                session.done = True
+            else:
+                session.shown.append([index.images[row]["image_id"] for row in shown])
+        expected = session.revision
+        session.revision += 1
+        session.expires_at = int(time.time()) + self.session_ttl_seconds
+        try:
+            self.store.replace(session, expected)
+        except SessionConflict:
+            raise conflict(
+                "round_conflict", f"round {round_index} was already answered (concurrent pick)"
+            ) from None
+        return Quiz(session, index)
+
+    def result(self, session_id: str, k: int) -> QuizResult:
+        session = self._load(session_id)
+        if not session.done:
+            raise conflict(
+                "quiz_not_done",
+                f"the quiz has {len(session.picks)} of {session.rounds} picks; finish it first",
+            )
+        index = self._index_for(session)
+        history = self._history(session, index)
+        rows, cosines = self._strategy(session.strategy).rank(
+            self._pool(index, session.pool), history, k
+        )
+        picked = {int(index.image_celeb[r.picked]) for r in history if r.picked is not None}
+        return QuizResult(session, index, rows, cosines, picked)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _load(self, session_id: str) -> QuizSession:
+        if not session_id or len(session_id) > MAX_SESSION_ID_LENGTH:
+            raise not_found(f"no quiz {session_id!r}")
+        try:
+            return self.store.get(session_id)
+        except SessionNotFound:
+            raise not_found(f"no quiz {session_id!r} (unknown or expired)") from None
+
+    @staticmethod
+    def _strategy(name: str) -> Strategy:
+        try:
+            return get_strategy(name)
+        except KeyError as err:
+            raise invalid("unknown_strategy", str(err.args[0])) from None
+
+    def _pool(self, index: GalleryIndex, tags: Mapping[str, str] | None) -> Pool:
+        known = pool_values(index)
+        for tag, value in (tags or {}).items():
+            if value not in known.get(tag, {}):
+                raise invalid("unknown_pool", f"no celebrities with {tag}={value!r} in this index")
+        return self.indexes.pool(index, tags)
+
+    def _index_for(self, session: QuizSession) -> GalleryIndex:
+        """The index the quiz was started on (kept in the cache while quizzes use it). If that
+        version is gone, move the quiz to the current index when every face it showed is still
+        there (image ids are content hashes, stable across versions); otherwise 409."""
+        try:
+            return self.indexes.version(session.index_version)
+        except (IndexNotFound, IndexCorrupt):
+            pass
+        current = self.indexes.current()
+        if all(i in current.image_row for ids in session.shown for i in ids):
+            session.index_version = current.version
+            return current
+        raise conflict(
+            "index_changed",
+            "the gallery was updated and this quiz's faces are no longer in it; start a new quiz",
+        )
+
+    @staticmethod
+    def _history(session: QuizSession, index: GalleryIndex) -> list[RoundRecord]:
+        row = index.image_row
+        return [
+            RoundRecord(
+                tuple(row[i] for i in ids),
+                row[session.picks[n]] if n < len(session.picks) else None,
+            )
+            for n, ids in enumerate(session.shown)
+        ]
+
+
+def pool_values(index: GalleryIndex) -> dict[str, dict[str, int]]:
+    """tag -> value -> number of celebrities, for the config endpoint and pool validation.
+    Cached on the index object (indexes are immutable)."""
+    cached = getattr(index, "_pool_values", None)
+    if cached is None:
+        counts: dict[str, dict[str, int]] = {}
+        for celeb in index.celebs:
+            for tag, value in (celeb.get("tags") or {}).items():
+                if isinstance(value, str) and value:
+                    counts.setdefault(tag, {}).setdefault(value, 0)
+                    counts[tag][value] += 1
+        cached = {tag: dict(sorted(values.items())) for tag, values in sorted(counts.items())}
+        index._pool_values = cached  # type: ignore[attr-defined]
+    return cached

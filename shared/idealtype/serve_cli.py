@@ -1,0 +1,63 @@
+"""`idealtype serve`: one local process (uvicorn) serving the API, the face crops and the
+frontend folder, with the embedded defaults (local index folder + SQLite sessions)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+# The repo's frontend/ (this file is shared/idealtype/serve_cli.py).
+REPO_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", default=None,
+                        help="index location as given to `idealtype build --out` (folder or "
+                             "s3://bucket/prefix); default: $IDEALTYPE_INDEX or var/index")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--sessions", default=None,
+                        help="SQLite file or dynamodb://table; default: $IDEALTYPE_SESSIONS or "
+                             "<index folder>/../sessions.sqlite3 (var/sessions.sqlite3 for S3)")
+    parser.add_argument("--frontend", default=None,
+                        help=f"folder served at / (default: {REPO_FRONTEND} if present)")
+    parser.add_argument("--log-level", default="warning")
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .api.app import create_app
+    from .api.settings import Settings
+    from .blobstore import open_store
+    from .index_format import IndexError_, load_index
+
+    settings = Settings.from_env()
+    index = args.index or settings.index
+    sessions = args.sessions or os.environ.get("IDEALTYPE_SESSIONS") or (
+        str(Path(index).parent / "sessions.sqlite3") if not index.startswith("s3://")
+        else settings.sessions
+    )
+    frontend = args.frontend or settings.frontend_dir or (
+        str(REPO_FRONTEND) if REPO_FRONTEND.is_dir() else None
+    )
+    try:
+        loaded = load_index(open_store(index))
+    except IndexError_ as err:
+        print(f"idealtype serve: cannot load an index from {index}: {err}\n"
+              f"Build one first: idealtype build --out {index} ...", file=sys.stderr)
+        return 2
+    settings = replace(settings, index=index, sessions=sessions, frontend_dir=frontend)
+    app = create_app(settings)
+    app.state.service.indexes.current()  # load before the first request
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"idealtype: index {loaded.version} ({loaded.n_celebs} celebrities, "
+          f"{loaded.n_images} faces) from {index}; sessions in {sessions}"
+          + (f"; frontend from {frontend}" if frontend else "; no frontend folder"))
+    print(f"Serving on http://{shown_host}:{args.port}/  (API docs: /api/docs; Ctrl+C stops)",
+          flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0

@@ -1,0 +1,40 @@
+"""One quiz as stored: everything needed to resume it, in one small JSON-able record.
+
+Faces are stored by image_id (a content hash, stable across index versions), not by index row,
+so a quiz can move to a newer index that still has its faces."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class QuizSession:
+    session_id: str
+    index_version: str
+    strategy: str
+    choices: int
+    rounds: int
+    pool: dict[str, str] | None
+    seed: int
+    created_at: float
+    expires_at: int  # epoch seconds; DynamoDB's TTL attribute
+    shown: list[list[str]] = field(default_factory=list)  # image_ids per round, display order
+    picks: list[str] = field(default_factory=list)  # picked image_id per finished round
+    done: bool = False
+    revision: int = 0  # bumped on every write; writes are conditional on the value read
+
+    @property
+    def open_round(self) -> int | None:
+        """Index of the round waiting for a pick, or None when the quiz is done."""
+        return None if self.done else len(self.picks)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> QuizSession:
+        data: dict[str, Any] = json.loads(text)
+        return cls(**data)
