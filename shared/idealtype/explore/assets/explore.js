@@ -1,0 +1,194 @@
+// Renders findings (window.EXPLORE_DATA, from data.js) one page at a time: only the visible
+// page's faces are in the DOM, and images load lazily, so 512 dimensions stay quick.
+"use strict";
+(function () {
+  const D = window.EXPLORE_DATA;
+  const view = document.getElementById("view");
+
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value == null || value === false) continue;
+      if (key === "class") el.className = value;
+      else if (key === "text") el.textContent = value;
+      else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+      else el.setAttribute(key, value);
+    }
+    for (const child of children.flat()) {
+      if (child != null) el.append(child instanceof Node ? child : String(child));
+    }
+    return el;
+  }
+
+  const fmt = (v, digits = 3) => (v == null ? "–" : Number(v).toFixed(digits));
+  const celebName = (id) => (D.celebs[id] && D.celebs[id].name) || id;
+
+  function face(imageId, caption, extraClass) {
+    const image = D.images[imageId] || {};
+    const img = h("img", {
+      src: "faces/" + imageId + ".jpg", loading: "lazy", alt: celebName(image.celeb_id),
+      title: celebName(image.celeb_id) + "\n" + (image.source || imageId),
+      onerror: (e) => e.target.classList.add("missing"),
+    });
+    return h("figure", { class: "face" + (extraClass ? " " + extraClass : "") }, img,
+      h("figcaption", {}, celebName(image.celeb_id),
+        caption != null ? h("span", { class: "v" }, h("br"), caption) : null));
+  }
+
+  function axisCard(kind) {
+    return (axis) => {
+      const extra = axis.explained_variance_ratio != null
+        ? " · " + (100 * axis.explained_variance_ratio).toFixed(2) + "% of variance" : "";
+      return h("section", { class: "card", id: kind + "-" + axis.index },
+        h("h3", {}, (kind === "pc" ? "PC " : "Dimension ") + axis.index,
+          h("small", {}, "  mean " + fmt(axis.mean) + " · std " + fmt(axis.std) + extra)),
+        h("div", { class: "ends" },
+          h("div", {}, h("h4", { text: "lowest" }),
+            h("div", { class: "faces" }, axis.low.map((f) => face(f.image_id, fmt(f.value))))),
+          h("div", {}, h("h4", { text: "highest" }),
+            h("div", { class: "faces" }, axis.high.map((f) => face(f.image_id, fmt(f.value)))))));
+    };
+  }
+
+  function spreadTable(items) {
+    return h("table", {},
+      h("tr", {}, h("th", { text: "Celebrity" }), h("th", { class: "num", text: "Faces" }),
+        h("th", { class: "num", text: "Spread" }), h("th", { text: "Least typical photos (cos to the others)" })),
+      items.map((s) => h("tr", {}, h("td", { text: celebName(s.celeb_id) }),
+        h("td", { class: "num", text: s.n_faces }), h("td", { class: "num", text: fmt(s.spread) }),
+        h("td", {}, h("div", { class: "faces" }, s.outliers.map((o) => face(o.image_id, fmt(o.own_similarity))))))));
+  }
+
+  function mislabeledCard(m) {
+    return h("section", { class: "card" },
+      h("h3", {}, celebName(m.celeb_id) + " → " + celebName(m.other_celeb_id) + "?",
+        h("small", {}, "  cos to own " + fmt(m.own_similarity) + " · to " +
+          celebName(m.other_celeb_id) + " " + fmt(m.other_similarity))),
+      h("div", { class: "compare" },
+        h("div", {}, h("h4", { text: "suspect" }), face(m.image_id, null, "suspect")),
+        h("div", {}, h("h4", { text: "filed as " + celebName(m.celeb_id) }),
+          h("div", { class: "faces" }, m.own_examples.map((id) => face(id)))),
+        h("div", {}, h("h4", { text: "looks like " + celebName(m.other_celeb_id) }),
+          h("div", { class: "faces" }, m.other_examples.map((id) => face(id))))),
+      h("p", { class: "question", text: "Move this photo from " + celebName(m.celeb_id) + " to " +
+        celebName(m.other_celeb_id) + "?" }));
+  }
+
+  function duplicateCard(d) {
+    return h("section", { class: "card" },
+      h("h3", {}, d.celeb_ids.map(celebName).join(" / "),
+        h("small", {}, "  cos " + fmt(d.similarity, 4) + " · own fit " +
+          d.own_similarity.map((v) => fmt(v)).join(" / "))),
+      h("div", { class: "faces" }, d.image_ids.map((id, i) => face(id, d.celeb_ids[i]))));
+  }
+
+  function tooFewTable(items) {
+    return h("table", {},
+      h("tr", {}, h("th", { text: "Celebrity" }), h("th", { class: "num", text: "Usable faces" }),
+        h("th", { class: "num", text: "Skipped files" }), h("th", { text: "Faces" })),
+      items.map((t) => h("tr", {}, h("td", { text: celebName(t.celeb_id) }),
+        h("td", { class: "num", text: t.n_faces }), h("td", { class: "num", text: t.skipped_files }),
+        h("td", {}, h("div", { class: "faces" }, t.image_ids.map((id) => face(id)))))));
+  }
+
+  function skippedTable(items) {
+    return h("table", {},
+      h("tr", {}, h("th", { text: "File" }), h("th", { text: "Reason" }), h("th", { text: "Detail" })),
+      items.map((s) => h("tr", {}, h("td", { text: s.source }), h("td", { text: s.reason }),
+        h("td", { class: "muted", text: s.detail || "" }))));
+  }
+
+  const S = D.settings;
+  const sections = [
+    { id: "overview", title: "Overview", render: overview },
+    { id: "dims", title: "Dimensions", items: D.dimensions, size: 8, card: axisCard("dim"),
+      jump: "dim", intro: "Each embedding dimension, with the " + S.per_side +
+        " faces (of distinct people) at its lowest and highest values." },
+    { id: "pcs", title: "Principal components", items: D.principal_components, size: 8,
+      card: axisCard("pc"), jump: "pc", intro: "Directions of largest variance across all faces; " +
+        "usually easier to read than raw dimensions." },
+    { id: "spread", title: "Spread", items: D.spread, size: 20, table: spreadTable,
+      intro: "Celebrities with 2+ photos, widest first. Spread = mean cosine distance between " +
+        "their photos; each photo's number is its cosine to the mean of the others." },
+    { id: "mislabeled", title: "Likely mislabeled", items: D.mislabeled, size: 15, card: mislabeledCard,
+      intro: "Photos whose cosine to their own celebrity (others' photos only) is below " +
+        S.mislabel_own_max + " and at least " + S.mislabel_margin + " below another celebrity's." },
+    { id: "dup-across", title: "Duplicates across people", items: D.duplicates_across, size: 20,
+      card: duplicateCard, intro: "The same picture under different celebrities (cosine ≥ " +
+        S.duplicate_threshold + ")." },
+    { id: "dup-within", title: "Duplicates within", items: D.duplicates_within, size: 20,
+      card: duplicateCard, intro: "The same picture twice under one celebrity." },
+    { id: "few", title: "Too few faces", items: D.too_few_faces, size: 50, table: tooFewTable,
+      intro: "Fewer than " + S.min_faces + " usable faces: their labels can't be cross-checked " +
+        "and their centroid is a single photo (or none)." },
+    { id: "skipped", title: "Skipped files", items: D.skipped_files, size: 100, table: skippedTable,
+      intro: "Files the build job skipped (from the build report)." },
+  ];
+
+  function overview() {
+    const ix = D.index;
+    const count = (id) => sections.find((s) => s.id === id).items.length;
+    return h("div", {},
+      h("div", { class: "summary" }, sections.slice(1).map((s) =>
+        h("a", { href: "#" + s.id }, h("b", { text: s.items.length }), s.title))),
+      h("p", { class: "muted" }, D.summary.single_photo_celebs_not_judged + " celebrities with a single photo can't be " +
+        "checked for mislabeling. " + count("dims") + " dimensions, " + count("pcs") +
+        " principal components. Findings: findings.json" +
+        (D.summary.duplicate_pairs_truncated ? " (duplicate pairs truncated)" : "") + "."));
+  }
+
+  function pager(section, page, pages) {
+    const go = (p) => { location.hash = "#" + section.id + "/" + Math.min(Math.max(p, 1), pages); };
+    const input = h("input", { type: "number", min: 1, max: pages, value: page, "aria-label": "page",
+      onchange: (e) => go(Number(e.target.value) || 1) });
+    const parts = [
+      h("button", { onclick: () => go(page - 1), disabled: page <= 1, text: "‹ Prev" }),
+      h("span", {}, "Page ", input, " of " + pages),
+      h("button", { onclick: () => go(page + 1), disabled: page >= pages, text: "Next ›" }),
+    ];
+    if (section.jump) {
+      const target = h("input", { type: "number", min: 0, max: section.items.length - 1,
+        "aria-label": "go to " + section.jump, placeholder: "#",
+        onchange: (e) => {
+          const n = Math.max(0, Math.min(section.items.length - 1, Number(e.target.value) || 0));
+          pendingScroll = section.jump + "-" + n;
+          go(Math.floor(n / section.size) + 1);
+        } });
+      parts.push(h("span", {}, " Go to " + (section.jump === "pc" ? "PC" : "dimension") + " ", target));
+    }
+    return h("div", { class: "pager" }, parts);
+  }
+
+  let pendingScroll = null;
+
+  function render() {
+    const [id, pageText] = location.hash.replace(/^#/, "").split("/");
+    const section = sections.find((s) => s.id === id) || sections[0];
+    document.querySelectorAll("#tabs a").forEach((a) =>
+      a.classList.toggle("active", a.dataset.id === section.id));
+    view.replaceChildren();
+    if (!section.items) { view.append(section.render()); return; }
+    const pages = Math.max(1, Math.ceil(section.items.length / section.size));
+    const page = Math.min(Math.max(parseInt(pageText, 10) || 1, 1), pages);
+    const slice = section.items.slice((page - 1) * section.size, page * section.size);
+    view.append(h("p", { class: "muted", text: section.intro }));
+    if (!section.items.length) { view.append(h("p", { text: "Nothing found." })); return; }
+    view.append(pager(section, page, pages));
+    view.append(section.table ? section.table(slice) : h("div", {}, slice.map(section.card)));
+    if (pages > 1) view.append(pager(section, page, pages));
+    const anchor = pendingScroll && document.getElementById(pendingScroll);
+    if (anchor) anchor.scrollIntoView();
+    else window.scrollTo(0, 0);
+    pendingScroll = null;
+  }
+
+  const ix = D.index;
+  document.getElementById("index-line").textContent =
+    (ix.location || "index") + " · version " + ix.version + " · model " + ix.model + " · " +
+    ix.images + " faces of " + ix.celebrities + " celebrities · " + ix.dims + " dims";
+  document.getElementById("tabs").append(...sections.map((s) =>
+    h("a", { href: "#" + s.id, "data-id": s.id }, s.title,
+      s.items ? h("span", { class: "count", text: " " + s.items.length }) : null)));
+  window.addEventListener("hashchange", render);
+  render();
+})();

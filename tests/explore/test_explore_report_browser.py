@@ -1,0 +1,81 @@
+"""The report opened from disk (file://) in real headless Chromium: it renders, pages through
+512 dimensions, jumps to one, shows the planted suspects, and its faces load."""
+
+from pathlib import Path
+
+import pytest
+from idealtype.cli import main
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "explore"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def page():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser`")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+        page.js_errors = errors
+        yield page
+        browser.close()
+
+
+def loaded_images(page) -> int:
+    return page.evaluate(
+        "() => [...document.querySelectorAll('#view img')]"
+        ".filter(img => img.complete && img.naturalWidth > 0).length"
+    )
+
+
+def test_report_renders_and_pages(planted_gallery, tmp_path, page):
+    out = tmp_path / "report"
+    assert main(["explore", planted_gallery.root, "--out", str(out)]) == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto((out / "index.html").as_uri() + "#dims")
+
+    cards = page.locator("#view section.card")
+    assert cards.count() == 8
+    assert cards.first.locator("h3").inner_text().startswith("Dimension 0")
+    assert cards.first.locator("img").count() == 12
+    page.wait_for_function("() => [...document.querySelectorAll('#view img')].slice(0, 12)"
+                           ".every(img => img.complete && img.naturalWidth > 0)")
+    assert "of 64" in page.locator(".pager").first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "dimensions.png"))
+
+    page.get_by_role("button", name="Next ›").first.click()
+    assert cards.first.locator("h3").inner_text().startswith("Dimension 8")
+    assert page.evaluate("location.hash") == "#dims/2"
+
+    page.get_by_label("go to dim").first.fill("511")
+    page.get_by_label("go to dim").first.dispatch_event("change")
+    page.wait_for_selector("#dim-511")
+    assert cards.last.locator("h3").inner_text().startswith("Dimension 511")
+    assert page.evaluate("location.hash") == "#dims/64"
+
+    page.locator("#tabs a[data-id=pcs]").click()
+    assert cards.first.locator("h3").inner_text().startswith("PC 0")
+    assert "% of variance" in cards.first.inner_text()
+
+    page.locator("#tabs a[data-id=mislabeled]").click()
+    assert cards.count() == 2
+    assert planted_gallery.mislabeled_id in page.locator("#view").inner_html()
+    page.wait_for_function("() => [...document.querySelectorAll('#view img')]"
+                           ".every(img => img.complete && img.naturalWidth > 0)")
+    page.screenshot(path=str(ARTIFACTS / "mislabeled.png"), full_page=True)
+
+    page.locator("#tabs a[data-id=few]").click()
+    assert "솔로 스타" in page.locator("#view table").inner_text()
+    assert "ghost_star" in page.locator("#view table").inner_text()
+
+    page.locator("#tabs a[data-id=overview]").click()
+    page.screenshot(path=str(ARTIFACTS / "overview.png"))
+    assert page.js_errors == []
+    assert loaded_images(page) == 0  # the overview shows no faces
