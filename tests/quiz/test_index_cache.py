@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+from idealtype.api.index_cache import IndexCache
+from idealtype.blobstore import LocalBlobStore
+from idealtype.index_format import IndexNotFound
+from idealtype.synthetic import make_synthetic_index
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_latest_is_rechecked_only_after_the_interval(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    first = make_synthetic_index(store, 30, 2, seed=1)
+    clock = FakeClock()
+    cache = IndexCache(store, recheck_seconds=300, clock=clock)
+    loaded = cache.current()
+    assert loaded.version == first
+    second = make_synthetic_index(store, 40, 2, seed=2)
+    clock.now += 299
+    assert cache.current() is loaded
+    clock.now += 1
+    assert cache.current().version == second
+    # The previous version stays available for quizzes pinned to it, without reloading.
+    assert cache.version(first) is loaded
+
+
+def test_a_corrupt_new_version_keeps_the_old_one_serving(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    first = make_synthetic_index(store, 30, 2, seed=1)
+    clock = FakeClock()
+    cache = IndexCache(store, recheck_seconds=60, clock=clock)
+    cache.current()
+    second = make_synthetic_index(store, 30, 2, seed=2)
+    store.put(f"index/{second}/centroids.npy", b"tampered")
+    clock.now += 60
+    assert cache.current().version == first
+    assert "sha256" in cache.last_error
+    # Once a good version is published, the next check switches to it.
+    third = make_synthetic_index(store, 30, 2, seed=3)
+    clock.now += 60
+    assert cache.current().version == third
+    assert cache.last_error is None
+
+
+def test_old_versions_are_loaded_on_demand_and_evicted(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    versions = [make_synthetic_index(store, 20, 2, seed=s) for s in range(4)]
+    cache = IndexCache(store, keep_previous=2)
+    assert cache.current().version == versions[-1]
+    for v in versions[:3]:
+        assert cache.version(v).version == v
+    assert list(cache._previous) == versions[1:3]
+    with pytest.raises(IndexNotFound):
+        cache.version("no-such-version")
+
+
+def test_missing_index_raises_not_found(tmp_path):
+    with pytest.raises(IndexNotFound):
+        IndexCache(LocalBlobStore(tmp_path)).current()

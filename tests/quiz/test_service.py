@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+from idealtype.api.index_cache import IndexCache
+from idealtype.blobstore import LocalBlobStore
+from idealtype.quiz.errors import QuizError
+from idealtype.quiz.service import QuizService
+from idealtype.sessions.sqlite import SQLiteSessionStore
+from idealtype.synthetic import make_synthetic_index
+
+
+@pytest.fixture
+def service(index_store, tmp_path) -> QuizService:
+    return QuizService(IndexCache(index_store), SQLiteSessionStore(tmp_path / "s.db"), 3600)
+
+
+def finish(service: QuizService, session_id: str) -> None:
+    quiz = service.get(session_id)
+    while not quiz.session.done:
+        n = quiz.session.open_round
+        quiz = service.pick(session_id, n, quiz.session.shown[n][1])
+
+
+def error_of(call) -> tuple[int, str]:
+    with pytest.raises(QuizError) as info:
+        call()
+    return info.value.status, info.value.code
+
+
+def test_full_quiz_persists_and_recommends(service):
+    quiz = service.create(choices=4, rounds=5, strategy="cluster", pool={"gender": "male"})
+    sid = quiz.session.session_id
+    finish(service, sid)
+    stored = service.get(sid).session
+    assert stored.done and len(stored.picks) == 5 and len(stored.shown) == 5
+    assert all(p in shown for p, shown in zip(stored.picks, stored.shown))
+    result = service.result(sid, 7)
+    index = result.index
+    assert len(result.celeb_rows) == 7
+    assert all(index.celebs[r]["tags"]["gender"] == "male" for r in result.celeb_rows)
+    picked = {int(index.image_celeb[index.image_row[p]]) for p in stored.picks}
+    assert result.picked_celebs == picked
+
+
+def test_seed_makes_a_quiz_reproducible(service):
+    a = service.create(choices=3, rounds=4, strategy="random", seed=99)
+    b = service.create(choices=3, rounds=4, strategy="random", seed=99)
+    finish(service, a.session.session_id)
+    finish(service, b.session.session_id)
+    assert service.get(a.session.session_id).session.shown == \
+        service.get(b.session.session_id).session.shown
+
+
+def test_error_codes(service):
+    quiz = service.create(choices=4, rounds=3, strategy="random")
+    sid, first = quiz.session.session_id, quiz.session.shown[0]
+    assert error_of(lambda: service.get("nope")) == (404, "session_not_found")
+    assert error_of(lambda: service.get("x" * 500)) == (404, "session_not_found")
+    assert error_of(lambda: service.pick(sid, 0, "not-shown")) == (422, "invalid_pick")
+    assert error_of(lambda: service.pick(sid, 1, first[0])) == (409, "round_out_of_order")
+    assert error_of(lambda: service.result(sid, 7)) == (409, "quiz_not_done")
+    service.pick(sid, 0, first[0])
+    assert error_of(lambda: service.pick(sid, 0, first[0])) == (409, "round_replayed")
+    finish(service, sid)
+    assert error_of(lambda: service.pick(sid, 3, first[0])) == (409, "quiz_done")
+    assert error_of(lambda: service.create(choices=8, rounds=30, strategy="random",
+                                           pool={"gender": "female"})) == (422, "pool_too_small")
+    assert error_of(lambda: service.create(choices=4, rounds=3, strategy="random",
+                                           pool={"hair": "red"})) == (422, "unknown_pool")
+    assert error_of(lambda: service.create(choices=4, rounds=3, strategy="nope")) == \
+        (422, "unknown_strategy")
+
+
+def test_concurrent_picks_of_one_round_accept_exactly_one(service):
+    quiz = service.create(choices=8, rounds=10, strategy="random")
+    sid, faces = quiz.session.session_id, quiz.session.shown[0]
+    barrier = threading.Barrier(8)
+    outcomes: list[object] = []
+
+    def submit(image_id: str) -> None:
+        barrier.wait()
+        try:
+            service.pick(sid, 0, image_id)
+            outcomes.append("ok")
+        except QuizError as err:
+            outcomes.append((err.status, err.code))
+
+    threads = [threading.Thread(target=submit, args=(f,)) for f in faces]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 1
+    assert all(o in ((409, "round_conflict"), (409, "round_replayed")) for o in outcomes
+               if o != "ok")
+    stored = service.get(sid).session
+    assert len(stored.picks) == 1 and len(stored.shown) == 2
+
+
+def test_quiz_keeps_its_index_version_across_a_publish(tmp_path):
+    store = LocalBlobStore(tmp_path / "idx")
+    old = make_synthetic_index(store, 100, 2, seed=1)
+    cache = IndexCache(store, recheck_seconds=0)
+    service = QuizService(cache, SQLiteSessionStore(tmp_path / "s.db"), 3600)
+    quiz = service.create(choices=4, rounds=3, strategy="random")
+    sid = quiz.session.session_id
+    new = make_synthetic_index(store, 120, 2, seed=2)  # different faces (ids) entirely
+    assert cache.current().version == new
+    picked = service.pick(sid, 0, quiz.session.shown[0][0])
+    assert picked.index.version == old and picked.session.index_version == old
+    finish(service, sid)
+    assert service.result(sid, 7).index.version == old
+    fresh = service.create(choices=4, rounds=3, strategy="random")
+    assert fresh.session.index_version == new
+
+
+def test_quiz_moves_to_the_new_index_only_when_its_faces_survive(tmp_path):
+    store = LocalBlobStore(tmp_path / "idx")
+    make_synthetic_index(store, 100, 2, seed=1)
+    service = QuizService(IndexCache(store, recheck_seconds=0, keep_previous=0),
+                          SQLiteSessionStore(tmp_path / "s.db"), 3600)
+    kept = service.create(choices=4, rounds=3, strategy="random").session
+    lost = service.create(choices=4, rounds=3, strategy="random").session
+    old_version = kept.index_version
+    # Same seed = same image ids in a new version; then the old version disappears.
+    newer = make_synthetic_index(store, 100, 2, seed=1)
+    for key in store.list(f"index/{old_version}/"):
+        store.path(key).unlink()
+    moved = service.pick(kept.session_id, 0, kept.shown[0][0])
+    assert moved.session.index_version == newer
+    # A quiz whose faces are gone from the current index cannot continue: 409, not 500.
+    make_synthetic_index(store, 100, 2, seed=5)
+    for key in store.list(f"index/{newer}/"):
+        store.path(key).unlink()
+    assert error_of(lambda: service.pick(lost.session_id, 0, lost.shown[0][0])) == \
+        (409, "index_changed")
