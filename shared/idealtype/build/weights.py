@@ -105,19 +105,21 @@ def fetch_graph(cache_dir: Path | None = None) -> Path:
     return graph
 
 
-def _cached_file_ok(path: Path) -> bool:
-    """The converted file exists and still has the sha256 recorded when it was written."""
+def _intact_sha256(path: Path) -> str | None:
+    """sha256 of the cached file if it still matches the one recorded when it was written."""
     sidecar = path.with_name(path.name + ".sha256")
     if not (path.exists() and sidecar.exists()):
-        return False
-    return sidecar.read_text().split()[0:1] == [file_sha256(path)]
+        return None
+    actual = file_sha256(path)
+    return actual if sidecar.read_text().split()[0:1] == [actual] else None
 
 
 def converted_weights(cache_dir: Path | None = None) -> tuple[Path, str]:
     """(path, sha256) of the CASIA-WebFace state dict, converting it if missing or tampered."""
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     path = cache_dir / CONVERTED_NAME
-    if not _cached_file_ok(path):
+    sha256 = _intact_sha256(path)
+    if sha256 is None:
         state = graph_to_state_dict(read_graphdef(fetch_graph(cache_dir)))
         # Prove the mapping against the real model before caching it.
         InceptionResnetV1(classify=False).load_state_dict(state, strict=True)
@@ -126,9 +128,10 @@ def converted_weights(cache_dir: Path | None = None) -> tuple[Path, str]:
         buffer = io.BytesIO()
         torch.save(state, buffer)
         _write_atomically(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
-        record = f"{file_sha256(path)}  {path.name}\n"
+        sha256 = hashlib.sha256(buffer.getvalue()).hexdigest()
+        record = f"{sha256}  {path.name}\n"
         _write_atomically(path.with_name(path.name + ".sha256"), lambda tmp: tmp.write_text(record))
-    return path, file_sha256(path)
+    return path, sha256
 
 
 def _vggface2_model() -> tuple[InceptionResnetV1, Path]:
