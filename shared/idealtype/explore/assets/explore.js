@@ -23,16 +23,19 @@
   const fmt = (v, digits = 3) => (v == null ? "–" : Number(v).toFixed(digits));
   const celebName = (id) => (D.celebs[id] && D.celebs[id].name) || id;
 
-  function face(imageId, caption, extraClass) {
+  // opts.value: number shown under the face; opts.named: show the celebrity's name (default
+  // true; off where the row or column already says whose photos these are).
+  function face(imageId, opts = {}) {
     const image = D.images[imageId] || {};
     const img = h("img", {
       src: "faces/" + imageId + ".jpg", loading: "lazy", alt: celebName(image.celeb_id),
       title: celebName(image.celeb_id) + "\n" + (image.source || imageId),
       onerror: (e) => e.target.classList.add("missing"),
     });
-    return h("figure", { class: "face" + (extraClass ? " " + extraClass : "") }, img,
-      h("figcaption", {}, celebName(image.celeb_id),
-        caption != null ? h("span", { class: "v" }, h("br"), caption) : null));
+    const named = opts.named !== false;
+    return h("figure", { class: "face" + (opts.suspect ? " suspect" : "") }, img,
+      h("figcaption", {}, named ? celebName(image.celeb_id) : null,
+        opts.value != null ? h("span", { class: "v" }, named ? h("br") : null, opts.value) : null));
   }
 
   function axisCard(kind) {
@@ -44,9 +47,9 @@
           h("small", {}, "  mean " + fmt(axis.mean) + " · std " + fmt(axis.std) + extra)),
         h("div", { class: "ends" },
           h("div", {}, h("h4", { text: "lowest" }),
-            h("div", { class: "faces" }, axis.low.map((f) => face(f.image_id, fmt(f.value))))),
+            h("div", { class: "faces" }, axis.low.map((f) => face(f.image_id, { value: fmt(f.value) })))),
           h("div", {}, h("h4", { text: "highest" }),
-            h("div", { class: "faces" }, axis.high.map((f) => face(f.image_id, fmt(f.value)))))));
+            h("div", { class: "faces" }, axis.high.map((f) => face(f.image_id, { value: fmt(f.value) }))))));
     };
   }
 
@@ -56,7 +59,8 @@
         h("th", { class: "num", text: "Spread" }), h("th", { text: "Least typical photos (cos to the others)" })),
       items.map((s) => h("tr", {}, h("td", { text: celebName(s.celeb_id) }),
         h("td", { class: "num", text: s.n_faces }), h("td", { class: "num", text: fmt(s.spread) }),
-        h("td", {}, h("div", { class: "faces" }, s.outliers.map((o) => face(o.image_id, fmt(o.own_similarity))))))));
+        h("td", {}, h("div", { class: "faces" }, s.outliers.map((o) =>
+          face(o.image_id, { value: fmt(o.own_similarity), named: false })))))));
   }
 
   function mislabeledCard(m) {
@@ -65,13 +69,14 @@
         h("small", {}, "  cos to own " + fmt(m.own_similarity) + " · to " +
           celebName(m.other_celeb_id) + " " + fmt(m.other_similarity))),
       h("div", { class: "compare" },
-        h("div", {}, h("h4", { text: "suspect" }), face(m.image_id, null, "suspect")),
+        h("div", {}, h("h4", { text: "suspect" }), face(m.image_id, { suspect: true, named: false })),
         h("div", {}, h("h4", { text: "filed as " + celebName(m.celeb_id) }),
-          h("div", { class: "faces" }, m.own_examples.map((id) => face(id)))),
+          h("div", { class: "faces" }, m.own_examples.map((id) => face(id, { named: false })))),
         h("div", {}, h("h4", { text: "looks like " + celebName(m.other_celeb_id) }),
-          h("div", { class: "faces" }, m.other_examples.map((id) => face(id))))),
+          h("div", { class: "faces" }, m.other_examples.map((id) => face(id, { named: false }))))),
       h("p", { class: "question", text: "Move this photo from " + celebName(m.celeb_id) + " to " +
-        celebName(m.other_celeb_id) + "?" }));
+        celebName(m.other_celeb_id) + "?" }),
+      h("p", { class: "muted", text: "file: " + ((D.images[m.image_id] || {}).source || m.image_id) }));
   }
 
   function duplicateCard(d) {
@@ -79,7 +84,9 @@
       h("h3", {}, d.celeb_ids.map(celebName).join(" / "),
         h("small", {}, "  cos " + fmt(d.similarity, 4) + " · own fit " +
           d.own_similarity.map((v) => fmt(v)).join(" / "))),
-      h("div", { class: "faces" }, d.image_ids.map((id, i) => face(id, d.celeb_ids[i]))));
+      h("div", { class: "faces" }, d.image_ids.map((id) => face(id))),
+      h("p", { class: "muted", text: "files: " +
+        d.image_ids.map((id) => (D.images[id] || {}).source || id).join("  ·  ") }));
   }
 
   function tooFewTable(items) {
@@ -88,7 +95,7 @@
         h("th", { class: "num", text: "Skipped files" }), h("th", { text: "Faces" })),
       items.map((t) => h("tr", {}, h("td", { text: celebName(t.celeb_id) }),
         h("td", { class: "num", text: t.n_faces }), h("td", { class: "num", text: t.skipped_files }),
-        h("td", {}, h("div", { class: "faces" }, t.image_ids.map((id) => face(id)))))));
+        h("td", {}, h("div", { class: "faces" }, t.image_ids.map((id) => face(id, { named: false })))))));
   }
 
   function skippedTable(items) {
@@ -126,15 +133,32 @@
   ];
 
   function overview() {
-    const ix = D.index;
-    const count = (id) => sections.find((s) => s.id === id).items.length;
+    const card = (s, what) => h("a", { href: "#" + s.id }, h("b", { text: s.items.length }),
+      s.title, h("span", { class: "muted", text: what }));
+    const byId = (id) => sections.find((s) => s.id === id);
+    const single = D.summary.single_photo_celebs_not_judged;
     return h("div", {},
-      h("div", { class: "summary" }, sections.slice(1).map((s) =>
-        h("a", { href: "#" + s.id }, h("b", { text: s.items.length }), s.title))),
-      h("p", { class: "muted" }, D.summary.single_photo_celebs_not_judged + " celebrities with a single photo can't be " +
-        "checked for mislabeling. " + count("dims") + " dimensions, " + count("pcs") +
-        " principal components. Findings: findings.json" +
-        (D.summary.duplicate_pairs_truncated ? " (duplicate pairs truncated)" : "") + "."));
+      h("h2", { text: "What may be wrong in this gallery" }),
+      h("div", { class: "summary" },
+        card(byId("mislabeled"), "photos closer to another celebrity than to their own"),
+        card(byId("dup-across"), "pairs: one picture filed under two people"),
+        card(byId("dup-within"), "pairs: one picture twice under one person"),
+        card(byId("few"), "celebrities with fewer than " + S.min_faces + " usable faces"),
+        card(byId("skipped"), "files the build skipped")),
+      h("p", { class: "muted", text: single + (single === 1 ? " celebrity has" : " celebrities have") +
+        " a single photo, so its label can't be cross-checked." +
+        (D.summary.duplicate_pairs_truncated ? " Duplicate pairs were truncated." : "") }),
+      h("h2", { text: "What the features mean" }),
+      h("div", { class: "summary" },
+        card(byId("dims"), "embedding dimensions, faces at both ends"),
+        card(byId("pcs"), "principal components, faces at both ends"),
+        card(byId("spread"), "celebrities, by how varied their photos are")),
+      h("h2", { text: "Settings" }),
+      h("table", { class: "settings" }, Object.entries(S).map(([k, v]) =>
+        h("tr", {}, h("th", { text: k }), h("td", { class: "num", text: v })))),
+      h("p", { class: "muted" }, "The same findings as data: ",
+        h("a", { href: "findings.json", text: "findings.json" }),
+        "; with --fix, the suggested actions are in fix_suggestions.csv / .json."));
   }
 
   function pager(section, page, pages) {
