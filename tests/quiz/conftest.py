@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from idealtype.blobstore import LocalBlobStore
 from idealtype.index_format import GalleryIndex, load_index
 from idealtype.quiz.pool import Pool

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from idealtype.api.index_cache import IndexCache
 from idealtype.blobstore import LocalBlobStore
 from idealtype.index_format import IndexNotFound

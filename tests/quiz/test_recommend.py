@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from idealtype.quiz.estimators import MeanOfPicks
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.recommend import nearest_celebs, representative_image, similarity_percent

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import threading
-
 import pytest
+
 from idealtype.api.index_cache import IndexCache
 from idealtype.blobstore import LocalBlobStore
 from idealtype.quiz.errors import QuizError
@@ -71,32 +70,6 @@ def test_error_codes(service):
                                            pool={"hair": "red"})) == (422, "unknown_pool")
     assert error_of(lambda: service.create(choices=4, rounds=3, strategy="nope")) == \
         (422, "unknown_strategy")
-
-
-def test_concurrent_picks_of_one_round_accept_exactly_one(service):
-    quiz = service.create(choices=8, rounds=10, strategy="random")
-    sid, faces = quiz.session.session_id, quiz.session.shown[0]
-    barrier = threading.Barrier(8)
-    outcomes: list[object] = []
-
-    def submit(image_id: str) -> None:
-        barrier.wait()
-        try:
-            service.pick(sid, 0, image_id)
-            outcomes.append("ok")
-        except QuizError as err:
-            outcomes.append((err.status, err.code))
-
-    threads = [threading.Thread(target=submit, args=(f,)) for f in faces]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert outcomes.count("ok") == 1
-    assert all(o in ((409, "round_conflict"), (409, "round_replayed")) for o in outcomes
-               if o != "ok")
-    stored = service.get(sid).session
-    assert len(stored.picks) == 1 and len(stored.shown) == 2
 
 
 def test_quiz_keeps_its_index_version_across_a_publish(tmp_path):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies import RoundRecord, available, get_strategy, register, round_rng
 from idealtype.quiz.strategies.base import STRATEGIES, Strategy, sample_unused
