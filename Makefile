@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test venv browser lint
+.PHONY: demo test venv browser lint sam-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,11 @@ browser:
 demo: venv
 	$(VENV)/bin/idealtype demo $(ARGS)
 
-test: venv browser
+# AWS SAM CLI in its own venv (.venv-sam) + python3.12, for tests/deploy's sam build + invoke.
+sam-venv:
+	infra/setup_sam_venv.sh
+
+test: venv browser sam-venv
 	$(PY) -m pytest $(ARGS)
 
 lint: venv
