@@ -88,7 +88,10 @@ export function roundScreen(app, quiz, firstRound) {
       images = await loadImages(round.faces.map((face) => face.url));
     } catch (err) {
       if (token !== loadToken) return;
-      setBusy(false);
+      // The previous round's faces must not stay clickable: show placeholders until retried.
+      current = null;
+      skeleton(n);
+      setBusy(true);
       showProblem(problemSlot, err, () => showRound(round)).focusAction();
       return;
     }
