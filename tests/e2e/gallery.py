@@ -10,11 +10,12 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+from PIL import Image, ImageEnhance
+from skimage import data as skdata
+
 from idealtype.blobstore import LocalBlobStore
 from idealtype.index_format import face_crop_key, publish_index
 from idealtype.synthetic import GENDERS, synthetic_embeddings
-from PIL import Image, ImageEnhance
-from skimage import data as skdata
 
 CROP_SIZE = 200
 KOREAN_FAMILY = "김이박최정강조윤장임"

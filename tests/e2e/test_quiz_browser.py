@@ -212,7 +212,7 @@ def test_failures_show_a_message_and_retry_loses_nothing(new_page, server_url, a
     start_quiz(page, choices=4, rounds=4)
     wait_for_round(page, 0, 4)
     sid = session_id(page)
-    picks_on_server = lambda: len(api_json(server_url, f"/api/sessions/{sid}")["picks"])  # noqa: E731
+    picks_on_server = lambda: len(api_json(server_url, f"/api/sessions/{sid}")["picks"])
     alert = page.get_by_role("alert")
 
     # 1. The network drops the pick: message, faces stay, retry sends it once.
