@@ -20,14 +20,10 @@ export default {
   "start.go": "Start",
   "start.resume": "Continue your quiz (round {i} of {m})",
   "start.loading": "Getting the quiz ready…",
-  "start.estimate": "About {s} seconds",
 
-  "pool.gender": "Gender",
   "pool.gender.female": "Women",
   "pool.gender.male": "Men",
   "pool.other": "{value}",
-  "pool.country": "Country",
-  "pool.group": "Group",
 
   "round.heading": "Round {i} of {m}",
   "round.prompt": "Which face do you like most?",
@@ -36,7 +32,6 @@ export default {
   "round.progress": "Quiz progress",
   "round.loading": "Loading faces…",
   "round.saving": "Saving your pick…",
-  "round.restart": "Start over",
 
   "error.network": "Can't reach the server. Check your connection and try again.",
   "error.server": "The server had a problem. Please try again.",
@@ -58,6 +53,7 @@ export default {
   "result.picks": "The faces you picked",
   "result.pickAlt": "Your pick in round {r}: {name}",
   "result.share": "Share this result",
+  "result.shareNative": "Share…",
   "result.shareLink": "Link to this result",
   "result.copy": "Copy link",
   "result.copied": "Link copied!",

@@ -20,14 +20,10 @@ export default {
   "start.go": "시작하기",
   "start.resume": "하던 퀴즈 계속하기 ({m}라운드 중 {i}라운드)",
   "start.loading": "퀴즈를 준비하는 중…",
-  "start.estimate": "약 {s}초",
 
-  "pool.gender": "성별",
   "pool.gender.female": "여성",
   "pool.gender.male": "남성",
   "pool.other": "{value}",
-  "pool.country": "국가",
-  "pool.group": "그룹",
 
   "round.heading": "{m}라운드 중 {i}라운드",
   "round.prompt": "어떤 얼굴이 가장 마음에 드세요?",
@@ -36,7 +32,6 @@ export default {
   "round.progress": "퀴즈 진행률",
   "round.loading": "얼굴을 불러오는 중…",
   "round.saving": "선택을 저장하는 중…",
-  "round.restart": "처음부터 다시",
 
   "error.network": "서버에 연결할 수 없어요. 인터넷 연결을 확인하고 다시 시도해 주세요.",
   "error.server": "서버에 문제가 생겼어요. 다시 시도해 주세요.",
@@ -58,6 +53,7 @@ export default {
   "result.picks": "내가 고른 얼굴",
   "result.pickAlt": "{r}라운드에서 고른 얼굴: {name}",
   "result.share": "결과 공유하기",
+  "result.shareNative": "공유하기…",
   "result.shareLink": "이 결과 링크",
   "result.copy": "링크 복사",
   "result.copied": "링크를 복사했어요!",

@@ -46,8 +46,12 @@ function matchItem(rec, rank) {
     h(
       "div",
       { class: "match-body" },
-      h("p", { class: "match-name" }, rec.name),
-      rec.picked ? h("p", { class: "badge", i18n: ["result.picked"] }) : null,
+      h(
+        "p",
+        { class: "match-title" },
+        h("span", { class: "match-name" }, rec.name),
+        rec.picked ? h("span", { class: "badge", i18n: ["result.picked"] }) : null,
+      ),
       h(
         "div",
         { class: "meter", "aria-hidden": "true" },
@@ -91,6 +95,15 @@ function shareBlock(sessionId, announce) {
       input,
       h("button", { type: "button", class: "button", i18n: ["result.copy"], onclick: copy }),
     ),
+    // Phones offer their own share sheet (messengers, social apps).
+    navigator.share
+      ? h("button", {
+          type: "button",
+          class: "button share-native",
+          i18n: ["result.shareNative"],
+          onclick: () => navigator.share({ title: t("app.title"), url: link }).catch(() => {}),
+        })
+      : null,
     status,
   );
 }

@@ -15,6 +15,22 @@ function savedOptions() {
   }
 }
 
+// Decorative: three faces' worth of colour overlapping into one "ideal" centre.
+const ILLUSTRATION = `<svg viewBox="0 0 240 200" width="240" height="200" aria-hidden="true" focusable="false">
+  <g fill-opacity="0.7" style="isolation: isolate">
+    <circle cx="88" cy="80" r="58" fill="#f48fb1" style="mix-blend-mode: multiply"/>
+    <circle cx="152" cy="80" r="58" fill="#ffcc80" style="mix-blend-mode: multiply"/>
+    <circle cx="120" cy="130" r="58" fill="#ce93d8" style="mix-blend-mode: multiply"/>
+  </g>
+  <path d="M120 118c-9-12-27-6-25 8 2 12 25 24 25 24s23-12 25-24c2-14-16-20-25-8z" fill="#c2185b" transform="translate(0 -22)"/>
+</svg>`;
+
+function illustration() {
+  const box = h("div", { class: "intro-art" });
+  box.innerHTML = ILLUSTRATION; // a constant, never user data
+  return box;
+}
+
 const clamp = (value, min, max) => Math.min(max, Math.max(min, value));
 
 /** Pool choices flattened into one list: Everyone, then every tag value. */
@@ -32,14 +48,14 @@ function poolOptions(pools) {
   return options;
 }
 
-function radioGroup(name, legendKey, options, checkedValue) {
+function radioGroup(name, legendKey, options, checkedValue, pillsClass = "pills") {
   return h(
     "fieldset",
     { class: "field" },
     h("legend", { i18n: [legendKey] }),
     h(
       "div",
-      { class: "pills" },
+      { class: pillsClass },
       options.map((option) =>
         h(
           "label",
@@ -82,7 +98,7 @@ export function startScreen(app) {
     "form",
     { class: "card settings", "aria-labelledby": "settings-heading" },
     h("h2", { id: "settings-heading", i18n: ["start.settings"] }),
-    radioGroup("choices", "start.choices", choiceOptions, clamp(Number(saved.choices) || config.choices.default, config.choices.min, config.choices.max)),
+    radioGroup("choices", "start.choices", choiceOptions, clamp(Number(saved.choices) || config.choices.default, config.choices.min, config.choices.max), "pills pills-numbers"),
     h(
       "div",
       { class: "field" },
@@ -166,6 +182,7 @@ export function startScreen(app) {
           h("li", { i18n: ["start.step2"] }),
           h("li", { i18n: ["start.step3"] }),
         ),
+        illustration(),
       ),
       resume,
       form,

@@ -33,9 +33,11 @@ def _source_faces() -> list[tuple[Image.Image, tuple[int, int], int]]:
 def _face_crop(rng: np.random.Generator, sources: list) -> bytes:
     photo, (cx, cy), size = sources[int(rng.integers(len(sources)))]
     size = int(size * rng.uniform(0.95, 1.15))
-    cx += int(rng.uniform(-0.04, 0.04) * size)
-    cy += int(rng.uniform(-0.04, 0.04) * size)
-    box = (cx - size // 2, cy - size // 2, cx + size // 2, cy + size // 2)
+    # Jitter the centre but keep the square inside the photo (no black bands at the edges).
+    half = size // 2
+    cx = min(max(cx + int(rng.uniform(-0.04, 0.04) * size), half), photo.width - half)
+    cy = min(max(cy + int(rng.uniform(-0.04, 0.04) * size), half), photo.height - half)
+    box = (cx - half, cy - half, cx + half, cy + half)
     crop = photo.crop(box).resize((CROP_SIZE, CROP_SIZE), Image.Resampling.LANCZOS)
     if rng.random() < 0.5:
         crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
