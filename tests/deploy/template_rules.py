@@ -7,6 +7,7 @@ mini-templates that prove the rule catches what it claims to.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,32 @@ def check_function_limits(template: dict[str, Any]) -> list[str]:
             if setting not in props and not (is_sam and setting in globals_):
                 problems.append(f"{name}: no {setting}")
     return problems
+
+
+def resolve(value: Any, names: dict[str, str], conditions: dict[str, bool] | None = None) -> str:
+    """Evaluate the few intrinsic functions the functions' settings use (Ref, string Fn::Sub,
+    Fn::If) with `names` for parameters/resources ("Res.Attr" for attributes)."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((fn, arg),) = value.items()
+        if fn == "Ref":
+            return names[arg]
+        if fn == "Fn::Sub":
+            return re.sub(r"\$\{([^}]+)\}", lambda m: names[m.group(1)], arg)
+        if fn == "Fn::If":
+            condition, yes, no = arg
+            return resolve(yes if (conditions or {})[condition] else no, names, conditions)
+        raise ValueError(f"cannot resolve {fn}")
+    return str(value)
+
+
+def function_environment(
+    template: dict[str, Any], function: str, names: dict[str, str], conditions=None
+) -> dict[str, str]:
+    """A function's environment variables as deployed, given names for the resources
+    (parameters default to the template's defaults)."""
+    defaults = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+    return {key: resolve(value, defaults | names, conditions) for key, value in variables.items()}
 
 
 ALL_RULES = (check_wildcard_actions, check_ttl, check_public_buckets, check_function_limits)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import subprocess
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from idealtype.blobstore import S3BlobStore
 from idealtype.synthetic import make_synthetic_index
 
-from .template_rules import load_template
+from .template_rules import function_environment, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 SAM = ROOT / "infra" / "sam.sh"
@@ -50,21 +49,6 @@ def built(tmp_path_factory) -> Path:
     return build
 
 
-def resolve(value, names: dict[str, str], conditions: dict[str, bool]):
-    """Evaluate the few intrinsic functions the function's settings use."""
-    if isinstance(value, dict) and len(value) == 1:
-        (fn, arg), = value.items()
-        if fn == "Ref":
-            return names[arg]
-        if fn == "Fn::Sub":
-            return re.sub(r"\$\{([^}]+)\}", lambda m: names[m.group(1)], arg)
-        if fn == "Fn::If":
-            condition, yes, no = arg
-            return resolve(yes if conditions[condition] else no, names, conditions)
-        raise AssertionError(f"test cannot resolve {fn}")
-    return str(value)
-
-
 @pytest.fixture(scope="module")
 def stack(moto_endpoint) -> dict:
     """The template's data resources, made in the emulator, and the function's environment."""
@@ -87,8 +71,7 @@ def stack(moto_endpoint) -> dict:
     dynamodb.update_time_to_live(TableName=table_name,
                                  TimeToLiveSpecification=table["TimeToLiveSpecification"])
 
-    variables = TEMPLATE["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
-    env = {key: resolve(value, names, conditions) for key, value in variables.items()}
+    env = function_environment(TEMPLATE, "ApiFunction", names, conditions)
     return {"env": env, "version": version, "table": table_name,
             "ttl_attribute": table["TimeToLiveSpecification"]["AttributeName"],
             "ttl_seconds": int(names["SessionTtlSeconds"])}
