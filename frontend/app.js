@@ -73,26 +73,25 @@ async function resumableQuiz() {
   const saved = activeSession();
   if (!saved) return null;
   try {
-    const session = await api.session(saved.id);
+    const session = await api.session(saved);
     if (session.done || !session.round) {
       rememberActiveSession(null);
       return null;
     }
-    return { id: saved.id, round: session.round.index, rounds: session.rounds ?? saved.rounds };
+    return { id: saved, round: session.round.index, rounds: session.rounds };
   } catch (err) {
     if (err.status === 404) rememberActiveSession(null);
     return null;
   }
 }
 
+const quizOf = (session) => ({ id: session.session_id, rounds: session.rounds, choices: session.choices });
+
 async function startQuiz({ choices, rounds, pool }) {
-  const body = { choices, rounds, pool };
-  if (config.strategy) body.strategy = config.strategy;
-  const session = await api.createSession(body);
-  const quiz = { id: session.session_id, rounds: session.rounds ?? rounds, choices: session.choices ?? choices };
-  rememberActiveSession(quiz);
-  setUrl({ session: quiz.id }, { push: true });
-  mount(roundScreen(appForRounds, quiz, session.round));
+  const session = await api.createSession({ choices, rounds, pool, strategy: config.strategy });
+  rememberActiveSession(session.session_id);
+  setUrl({ session: session.session_id }, { push: true });
+  mount(roundScreen(appForRounds, quizOf(session), session.round));
 }
 
 async function resume(sessionId) {
@@ -103,7 +102,7 @@ async function resume(sessionId) {
     session = await api.session(sessionId);
   } catch (err) {
     if (err.status === 404) {
-      if (activeSession()?.id === sessionId) rememberActiveSession(null);
+      if (activeSession() === sessionId) rememberActiveSession(null);
       problemScreen(err, playAgain, "error.newQuiz");
     } else {
       problemScreen(err, () => resume(sessionId));
@@ -114,21 +113,15 @@ async function resume(sessionId) {
     finished(sessionId);
     return;
   }
-  const saved = activeSession();
-  const quiz = {
-    id: sessionId,
-    rounds: session.rounds ?? (saved?.id === sessionId ? saved.rounds : undefined) ?? session.round.index + 1,
-    choices: session.choices ?? session.round.faces.length,
-  };
-  rememberActiveSession(quiz);
-  mount(roundScreen(appForRounds, quiz, session.round));
+  rememberActiveSession(sessionId);
+  mount(roundScreen(appForRounds, quizOf(session), session.round));
 }
 
 const FINISHED_KEY = "idealtype.finished";
 
 /** This tab's quiz is done: show its result (and remember it is ours, not a shared one). */
 function finished(sessionId) {
-  rememberActiveSession(null);
+  if (activeSession() === sessionId) rememberActiveSession(null);
   try {
     sessionStorage.setItem(FINISHED_KEY, sessionId);
   } catch {
@@ -149,7 +142,6 @@ function showResult(sessionId) {
 }
 
 function playAgain() {
-  rememberActiveSession(null);
   setUrl({}, { push: true });
   goStart();
 }
@@ -177,7 +169,7 @@ langButton.addEventListener("click", () => {
 });
 document.getElementById("brand").addEventListener("click", (event) => {
   event.preventDefault();
-  goStart();
+  playAgain(); // the start screen offers to continue an unfinished quiz
 });
 window.addEventListener("popstate", route);
 

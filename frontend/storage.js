@@ -21,18 +21,13 @@ export function storageSet(key, value) {
   }
 }
 
-/** {id, rounds, choices} of the unfinished quiz, or null. */
+/** The id of the unfinished quiz, or null. */
 export function activeSession() {
-  try {
-    const saved = JSON.parse(storageGet(ACTIVE_KEY) || "null");
-    return saved && typeof saved.id === "string" ? saved : null;
-  } catch {
-    return null;
-  }
+  return storageGet(ACTIVE_KEY) || null;
 }
 
-export function rememberActiveSession(session) {
-  storageSet(ACTIVE_KEY, session ? JSON.stringify(session) : null);
+export function rememberActiveSession(sessionId) {
+  storageSet(ACTIVE_KEY, sessionId || null);
 }
 
 /** What the address bar asks for: {result: id} | {session: id} | {}. */

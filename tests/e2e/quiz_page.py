@@ -104,3 +104,48 @@ def average_of_crops(urls: list[str], size: tuple[int, int]) -> np.ndarray:
 def screenshot(page, folder: Path, name: str, *, full_page: bool = False) -> None:
     page.wait_for_timeout(150)  # let transitions settle so the picture shows the real state
     page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+
+# WCAG 2 contrast of every visible text against the colour behind it (page colours only:
+# text over photos, such as the face numbers, has its own dark backing and is not checked).
+CONTRAST_JS = """() => {
+    const parse = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+        const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const over = (top, bottom) => {
+        const a = top.length > 3 ? top[3] : 1;
+        return [0, 1, 2].map((i) => top[i] * a + bottom[i] * (1 - a));
+    };
+    const background = (el) => {
+        const layers = [];
+        for (let node = el; node; node = node.parentElement) {
+            const style = getComputedStyle(node);
+            if (style.backgroundImage !== 'none' && node !== el) return null;
+            const c = parse(style.backgroundColor);
+            if (c.length > 3 && c[3] === 0) continue;
+            layers.push(c);
+            if (c.length === 3 || c[3] === 1) break;
+        }
+        return layers.reverse().reduce((acc, c) => over(c, acc), [255, 255, 255]);
+    };
+    const failures = [];
+    for (const el of document.querySelectorAll('body *')) {
+        const text = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('').trim();
+        if (!text || !el.checkVisibility?.({ opacityProperty: true }) || el.closest('.visually-hidden, .face, :disabled')) continue;
+        const style = getComputedStyle(el);
+        const bg = background(el);
+        if (!bg) continue;
+        const fg = over(parse(style.color), bg);
+        const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+        const ratio = (a + 0.05) / (b + 0.05);
+        const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
+        if (ratio < (large ? 3 : 4.5)) failures.push(`${text.slice(0, 40)}: ${ratio.toFixed(2)}`);
+    }
+    return failures;
+}"""
+
+
+def low_contrast_texts(page) -> list[str]:
+    return page.evaluate(CONTRAST_JS)

@@ -14,6 +14,7 @@ from .quiz_page import (
     api_json,
     average_of_crops,
     canvas_pixels,
+    low_contrast_texts,
     result_names,
     screenshot,
     session_id,
@@ -51,6 +52,7 @@ def test_korean_phone_full_quiz_reload_resume_and_share(new_page, server_url, ar
     assert page.evaluate("document.documentElement.lang") == "ko"
     assert page.locator("h1").inner_text() == "당신의 이상형은 누구일까요?"
     screenshot(page, artifacts, "phone-ko-start", full_page=True)
+    assert low_contrast_texts(page) == []
 
     start_quiz(page, choices=6, rounds=5)
     wait_for_round(page, 0, 6)
@@ -123,6 +125,7 @@ def test_english_desktop_keyboard_only(new_page, server_url, artifacts):
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.locator("h1").inner_text() == "Who is your ideal type?"
     screenshot(page, artifacts, "desktop-en-start")
+    assert low_contrast_texts(page) == []
 
     tab_to(page, 'input[name="choices"]:checked')
     for _ in range(4):
@@ -139,6 +142,7 @@ def test_english_desktop_keyboard_only(new_page, server_url, artifacts):
     wait_for_round(page, 0, 8)
     assert page.locator(".round-title").inner_text() == "Round 1 of 4"
     screenshot(page, artifacts, "desktop-en-round")
+    assert low_contrast_texts(page) == []
     page.keyboard.press("8")  # keys 1..N pick
     wait_for_round(page, 1, 8)
     tab_to(page, ".face-grid button.face")
@@ -162,6 +166,7 @@ def test_english_desktop_keyboard_only(new_page, server_url, artifacts):
     assert page.locator(".picks img").count() == 4
     check_composite(page, server_url, sid)
     screenshot(page, artifacts, "desktop-en-result", full_page=True)
+    assert low_contrast_texts(page) == []
 
     tab_to(page, "button.button-primary")
     assert page.evaluate("document.activeElement.textContent") == "Play again"
@@ -203,17 +208,30 @@ def test_resume_from_local_storage_without_the_url(new_page):
     resume = page.get_by_role("button", name="Continue your quiz (round 2 of 3)")
     resume.click()
     wait_for_round(page, 1, 2)
+
+    # An unknown or expired quiz id says so and offers a new quiz.
+    page.goto("/?session=no-such-quiz")
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "no longer available" in alert.inner_text()
+    alert.get_by_role("button", name="Start a new quiz").click()
+    page.locator("form.settings").wait_for()
     assert page.js_errors == []
 
 
 def test_failures_show_a_message_and_retry_loses_nothing(new_page, server_url, artifacts):
     page = new_page("en-US", DESKTOP)
+    alert = page.get_by_role("alert")
+    # 0. The site cannot load its settings: message and retry instead of a blank page.
+    page.route("**/api/config", lambda route: route.abort("internetdisconnected"), times=1)
     page.goto("/")
+    alert.wait_for()
+    assert "Can't reach the server" in alert.inner_text()
+    alert.get_by_role("button", name="Try again").click()
     start_quiz(page, choices=4, rounds=4)
     wait_for_round(page, 0, 4)
     sid = session_id(page)
     picks_on_server = lambda: len(api_json(server_url, f"/api/sessions/{sid}")["picks"])
-    alert = page.get_by_role("alert")
 
     # 1. The network drops the pick: message, faces stay, retry sends it once.
     page.route("**/api/sessions/*/picks", lambda route: route.abort("internetdisconnected"), times=1)
@@ -222,6 +240,7 @@ def test_failures_show_a_message_and_retry_loses_nothing(new_page, server_url, a
     assert "Can't reach the server" in alert.inner_text()
     assert page.locator(".face-grid img").count() == 4
     screenshot(page, artifacts, "desktop-en-error")
+    assert low_contrast_texts(page) == []
     assert picks_on_server() == 0
     alert.get_by_role("button", name="Try again").click()
     wait_for_round(page, 1, 4)
