@@ -5,7 +5,7 @@
  * Best column count for `n` tiles of aspect `tileAspect` (height / width) in a box
  * `width` x `height` with `gap` px between tiles. Returns {cols, tileWidth}.
  */
-export function bestGrid(n, width, height, tileAspect = 1, gap = 12) {
+function bestGrid(n, width, height, tileAspect = 1, gap = 12) {
   let best = { cols: 1, tileWidth: 0 };
   for (let cols = 1; cols <= n; cols += 1) {
     const rows = Math.ceil(n / cols);

@@ -4,7 +4,6 @@ import ko from "./i18n/ko.js";
 import { storageGet, storageSet } from "./storage.js";
 
 const CATALOGS = { ko, en };
-export const LANGUAGES = Object.keys(CATALOGS);
 const STORAGE_KEY = "idealtype.lang";
 let current = "en";
 

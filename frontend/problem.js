@@ -3,7 +3,7 @@
 import { h } from "./dom.js";
 
 /** The message key that explains `err` (an ApiError or any Error) to a person. */
-export function messageKeyFor(err) {
+function messageKeyFor(err) {
   if (err?.isNetwork) return "error.network";
   if (err?.status === 404) return "error.gone";
   if (err?.status === 409) return "error.notDone";
@@ -16,7 +16,7 @@ export function messageKeyFor(err) {
  * problemPanel({messageKey, detail, actionKey = "error.retry", onAction})
  * `detail` is the server's own (English) message, shown small for support requests.
  */
-export function problemPanel({ messageKey, detail, actionKey = "error.retry", onAction }) {
+function problemPanel({ messageKey, detail, actionKey = "error.retry", onAction }) {
   const button = h("button", { type: "button", class: "button", i18n: [actionKey], onclick: onAction });
   const panel = h(
     "div",
