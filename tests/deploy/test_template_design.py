@@ -149,6 +149,10 @@ def test_outputs_name_site_api_and_bucket():
     assert {"SiteUrl", "ApiUrl", "DataBucketName", "DistributionId"} <= set(TEMPLATE["Outputs"])
 
 
-@pytest.mark.parametrize("name", [n for n, _ in resources_of_type(TEMPLATE, "AWS::Logs::LogGroup")])
-def test_log_groups_expire(name):
-    assert props(name)["RetentionInDays"] <= 90
+@pytest.mark.parametrize(
+    "function", [n for n, _ in resources_of_type(TEMPLATE, "AWS::Serverless::Function")]
+)
+def test_function_logs_go_to_a_log_group_that_expires(function):
+    group = props(function)["LoggingConfig"]["LogGroup"]["Ref"]
+    assert RESOURCES[group]["Type"] == "AWS::Logs::LogGroup"
+    assert props(group)["RetentionInDays"] <= 90
