@@ -4,6 +4,8 @@ bad input (never a 500), 503 while no index can be loaded."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,9 +30,9 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def describe_validation(err: RequestValidationError) -> str:
+def describe_validation(errors: Sequence[Any]) -> str:
     parts = []
-    for item in err.errors()[:5]:
+    for item in list(errors)[:5]:
         where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "body"
         parts.append(f"{where}: {item.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
@@ -45,7 +47,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
         if any(e.get("type") == "json_invalid" for e in err.errors()):
             return error_response(400, "malformed_json", "the request body is not valid JSON")
-        return error_response(422, "invalid_request", describe_validation(err))
+        return error_response(422, "invalid_request", describe_validation(err.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, err: StarletteHTTPException) -> JSONResponse:

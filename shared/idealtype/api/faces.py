@@ -19,8 +19,15 @@ class FaceUrls:
         if self.base_url:
             return FaceUrlBuilder(self.base_url + "/")
         # Absolute URL on the host the client called (works behind API Gateway and locally).
-        root = str(request.base_url)
-        return FaceUrlBuilder(root if root.endswith("/") else root + "/")
+        # Read straight from the ASGI scope: Starlette's request.base_url parses a URL object
+        # per call, a measurable part of a pick.
+        scope = request.scope
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
+        if host is None:
+            server_host, port = scope.get("server") or ("localhost", None)
+            host = f"{server_host}:{port}" if port else server_host
+        root_path = scope.get("root_path", "").rstrip("/")
+        return FaceUrlBuilder(f"{scope.get('scheme', 'http')}://{host}{root_path}/")
 
 
 class FaceUrlBuilder:
