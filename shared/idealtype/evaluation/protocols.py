@@ -1,0 +1,71 @@
+"""The two ground truths a quiz is scored against (DESIGN.md):
+
+- `target`: the ideal is one celebrity's centroid; success = that celebrity is recommended.
+- `type`: the ideal is a normalized blend of a few celebrities (a taste, not a person); the
+  liked set is the top 1% of the pool by cosine to the ideal; score = precision@k.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..index_format import normalize_rows
+
+
+@dataclass
+class Population:
+    """Hidden ideals of `len(ideals)` simulated users, in the pool's celebrity rows."""
+
+    protocol: str
+    ideals: np.ndarray  # (users, dims) unit vectors
+    targets: np.ndarray | None = None  # target: the celebrity row each user is looking for
+    liked: list[np.ndarray] | None = None  # type: sorted liked celebrity rows per user
+    components: np.ndarray | None = None  # type: the blended celebrity rows per user
+
+
+def liked_count(pool_size: int, share: float = 0.01) -> int:
+    return max(1, math.ceil(share * pool_size))
+
+
+def target_population(
+    centroids: np.ndarray, pool_rows: np.ndarray, users: int, seed: int
+) -> Population:
+    rng = np.random.default_rng([seed, 1])
+    targets = rng.choice(pool_rows, size=users, replace=users > len(pool_rows))
+    return Population("target", np.asarray(centroids[targets], dtype=np.float32), targets=targets)
+
+
+def type_population(
+    centroids: np.ndarray, pool_rows: np.ndarray, users: int, seed: int, people: int = 3
+) -> Population:
+    """Each ideal is the normalized equal-weight blend of `people` distinct random celebrities."""
+    rng = np.random.default_rng([seed, 2])
+    components = np.stack([rng.choice(pool_rows, size=people, replace=False) for _ in range(users)])
+    ideals = normalize_rows(np.asarray(centroids, dtype=np.float32)[components].sum(1))
+    pool_centroids = np.asarray(centroids[pool_rows], dtype=np.float32)
+    top = liked_count(len(pool_rows))
+    liked = []
+    for ideal in ideals:
+        sims = pool_centroids @ ideal
+        liked.append(np.sort(pool_rows[np.argpartition(-sims, top - 1)[:top]]))
+    return Population("type", ideals, liked=liked, components=components)
+
+
+def make_population(
+    protocol: str, centroids: np.ndarray, pool_rows: np.ndarray, users: int, seed: int
+) -> Population:
+    if protocol == "target":
+        return target_population(centroids, pool_rows, users, seed)
+    if protocol == "type":
+        return type_population(centroids, pool_rows, users, seed)
+    raise ValueError(f"unknown protocol {protocol!r} (target, type)")
+
+
+def information_bound(pool_size: int, choices: int, k: int = 7) -> int:
+    """⌈log_N(G/k)⌉: rounds a noiseless user needs at least to land a target in a top-k list."""
+    if pool_size <= k:
+        return 0
+    return math.ceil(math.log(pool_size / k) / math.log(choices) - 1e-12)

@@ -1,0 +1,52 @@
+"""`adaptive`: a Bayesian quiz. It keeps a posterior over the person's ideal vector (particles
+= blends of 1-3 people, Luce choice model with unknown decisiveness), shows each round the faces
+whose pick is most informative under that posterior, and recommends the people most likely to
+be in the person's liked set. Everything is recomputed from the history (no per-quiz state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..pool import Pool
+from .adaptive_config import DEFAULT, AdaptiveConfig
+from .adaptive_display import informative_round
+from .adaptive_model import adaptive_model
+from .adaptive_rank import recommend, threshold_sample
+from .base import RoundRecord, Strategy, register, shown_celebs
+from .posterior import Posterior, posterior
+
+
+class AdaptiveStrategy(Strategy):
+    """The adaptive quiz for one configuration (the registered `adaptive` uses DEFAULT)."""
+
+    name = "adaptive"
+    description = "Bayesian: informative faces each round, recommendations from the posterior."
+
+    def __init__(self, cfg: AdaptiveConfig = DEFAULT):
+        self.cfg = cfg
+
+    def _posterior(self, pool: Pool, history: Sequence[RoundRecord]) -> Posterior:
+        return posterior(adaptive_model(pool, self.cfg), history, pool.index.embeddings, self.cfg)
+
+    def next_round(
+        self, pool: Pool, history: Sequence[RoundRecord], choices: int, rng: np.random.Generator
+    ) -> list[int]:
+        return informative_round(
+            adaptive_model(pool, self.cfg), self._posterior(pool, history), pool.index.embeddings,
+            pool.celeb_rows, shown_celebs(pool, history), choices, rng, self.cfg,
+        )
+
+    def rank(
+        self, pool: Pool, history: Sequence[RoundRecord], k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        model = adaptive_model(pool, self.cfg)
+        sample = pool.memo(
+            f"threshold_sample:{self.cfg.model_key}", lambda p: threshold_sample(model, self.cfg)
+        )
+        return recommend(model, self._posterior(pool, history), pool.celeb_rows, k, sample, self.cfg)
+
+
+register(AdaptiveStrategy)

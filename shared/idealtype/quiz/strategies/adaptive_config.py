@@ -1,0 +1,43 @@
+"""Knobs of the `adaptive` strategy in one place. The served strategy uses `DEFAULT`; the
+evaluation builds variants (e.g. a posterior over single people only) from the same code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AdaptiveConfig:
+    # Hypotheses (adaptive_model.py)
+    max_anchors: int = 6000  # larger pools use a seeded random subset of people as components
+    blend_particles: int = 24000  # pairs and triples of anchors with Dirichlet(1) weights
+    single_prior_mass: float = 0.3  # prior probability that a taste is one person, not a blend
+    # User model (posterior.py)
+    betas: tuple[float, ...] = (8.0, 16.0, 32.0, 64.0)  # decisiveness grid, marginalized
+    lapse: float = 0.05  # share of picks unrelated to the faces
+    # Displays (adaptive_display.py)
+    sampled_particles: int = 256
+    max_candidates: int = 160
+    exploration_people: int = 24
+    near_mean_people: int = 32
+    pair_pool: int = 24  # candidates considered for the opening pair (the rest join greedily)
+    # Recommendations (adaptive_rank.py)
+    rank_rule: str = "membership"  # membership | closeness | people
+    top_particles: int = 400
+    posterior_cover: float = 0.999
+    rank_candidates: int = 300
+    threshold_sample: int = 1024
+    softness: float = 0.02  # cosine scale of the soft top-1% boundary
+    liked_share: float = 0.01
+    seed: int = 0
+
+    @property
+    def model_key(self) -> str:
+        """Pool memo key: configs that share hypotheses share the precomputed model."""
+        return (
+            f"adaptive_model:{self.max_anchors}:{self.blend_particles}:"
+            f"{self.single_prior_mass}:{self.seed}"
+        )
+
+
+DEFAULT = AdaptiveConfig()

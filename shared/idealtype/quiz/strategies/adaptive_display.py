@@ -1,0 +1,102 @@
+"""Choosing an informative round: the N faces whose pick tells the most about the person.
+
+Score of a set S of faces = mutual information between the pick and the hypothesis,
+I = H(E_p[P(·|p)]) − E_p[H(P(·|p))], over particles drawn from the posterior, with the
+posterior's own decisiveness β. A noiseless person's 1-of-4 pick can carry at most 2 bits;
+sets whose faces each "win" for a quarter of the plausible hypotheses get close to that.
+Sets are built greedily (best pair, then the face that adds most), from candidate faces of
+people the posterior finds plausible plus a few random people for exploration.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .adaptive_config import AdaptiveConfig
+from .adaptive_model import AdaptiveModel
+from .posterior import Posterior
+
+
+def particle_vectors(model: AdaptiveModel, particles: np.ndarray) -> np.ndarray:
+    """(len(particles), d) unit vectors of the given particles."""
+    comps = model.anchor_vectors[model.components[particles]]
+    return np.einsum("pj,pjd->pd", model.coefs[particles], comps)
+
+
+def pick_probabilities(sims: np.ndarray, beta: float, lapse: float) -> np.ndarray:
+    """sims (..., N, R) -> P(pick i | particle r) along axis -2."""
+    z = np.exp(beta * (sims - sims.max(-2, keepdims=True)))
+    return (1 - lapse) * z / z.sum(-2, keepdims=True) + lapse / sims.shape[-2]
+
+
+def entropy(p: np.ndarray, axis: int) -> np.ndarray:
+    return -(p * np.log(np.maximum(p, 1e-12))).sum(axis)
+
+
+def mutual_information(sims: np.ndarray, beta: float, lapse: float) -> np.ndarray:
+    """sims (..., N, R) with equally weighted particles -> (...,) information in nats."""
+    p = pick_probabilities(sims, beta, lapse)
+    return entropy(p.mean(-1), -1) - entropy(p, -2).mean(-1)
+
+
+def greedy_informative_set(
+    sims: np.ndarray, size: int, beta: float, cfg: AdaptiveConfig
+) -> list[int]:
+    """Indices of `size` rows of `sims` (candidates × particles) chosen greedily by information:
+    the best pair among the candidates whose appeal varies most across hypotheses, then one
+    face at a time from all candidates."""
+    spread = np.argsort(-sims.std(1))[: cfg.pair_pool]
+    i, j = np.triu_indices(len(spread), 1)
+    pairs = np.stack([sims[spread[i]], sims[spread[j]]], axis=1)
+    best = int(np.argmax(mutual_information(pairs, beta, cfg.lapse)))
+    chosen = [int(spread[i[best]]), int(spread[j[best]])]
+    while len(chosen) < size:
+        rest = np.setdiff1d(np.arange(len(sims)), chosen)
+        fixed = np.broadcast_to(sims[chosen][None], (len(rest), len(chosen), sims.shape[1]))
+        trial = np.concatenate([fixed, sims[rest][:, None]], axis=1)
+        chosen.append(int(rest[int(np.argmax(mutual_information(trial, beta, cfg.lapse)))]))
+    return chosen
+
+
+def candidate_people(
+    model: AdaptiveModel,
+    sampled: np.ndarray,
+    pool_rows: np.ndarray,
+    avoid: set[int],
+    rng: np.random.Generator,
+    cfg: AdaptiveConfig,
+) -> np.ndarray:
+    """Celebrity rows worth showing: components of sampled hypotheses, the people nearest the
+    posterior mean, and a few random people (exploration); never anyone shown before."""
+    from_particles = model.anchors[model.components[sampled].ravel()]
+    mean = particle_vectors(model, sampled).mean(0)
+    n_near = min(len(pool_rows) - 1, cfg.near_mean_people + len(avoid))
+    near = pool_rows[np.argpartition(-(model.pool_centroids @ mean), n_near)[:n_near]]
+    n_explore = min(len(pool_rows), cfg.exploration_people + len(avoid))
+    explore = rng.choice(pool_rows, size=n_explore, replace=False)
+    people = np.unique(np.concatenate([from_particles, near, explore]))
+    if avoid:
+        people = people[~np.isin(people, np.fromiter(avoid, dtype=np.int64))]
+    if len(people) > cfg.max_candidates:
+        people = rng.choice(people, size=cfg.max_candidates, replace=False)
+    return people
+
+
+def informative_round(
+    model: AdaptiveModel,
+    post: Posterior,
+    embeddings: np.ndarray,
+    pool_rows: np.ndarray,
+    avoid: set[int],
+    choices: int,
+    rng: np.random.Generator,
+    cfg: AdaptiveConfig,
+) -> list[int]:
+    """Image rows of `choices` different, not yet shown people forming an informative round."""
+    sampled = rng.choice(len(post.weights), size=cfg.sampled_particles, p=post.weights)
+    people = candidate_people(model, sampled, pool_rows, avoid, rng, cfg)
+    faces = model.face_of[people]
+    sims = np.asarray(embeddings[faces], dtype=np.float32) @ particle_vectors(model, sampled).T
+    beta = float(post.beta_weights @ np.asarray(cfg.betas))
+    chosen = greedy_informative_set(sims, choices, beta, cfg)
+    return [int(faces[i]) for i in rng.permutation(chosen)]

@@ -1,0 +1,97 @@
+"""Per-pool precomputation for the `adaptive` strategy (built once per pool via `Pool.memo`).
+
+Hypotheses ("particles") about a person's ideal vector w are unit vectors that are blends of
+1-3 celebrity centroids: w_p = Σ_j a_pj·c_j / ‖Σ_j a_pj·c_j‖. A real taste is neither one face
+nor an arbitrary direction; blends of people span the region of embedding space where tastes
+live. Storing each particle as (component rows, coefficients) instead of a 512-d vector makes
+the cosine of any face x with every particle a gather over x's cosines with the anchors:
+cos(x, w_p) = Σ_j coef_pj·(x·c_j), with coef_pj = a_pj / ‖Σ_j a_pj·c_j‖.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..pool import Pool
+from .adaptive_config import AdaptiveConfig
+
+
+@dataclass(frozen=True)
+class AdaptiveModel:
+    anchors: np.ndarray  # (A,) celebrity rows used as particle components
+    anchor_vectors: np.ndarray  # (A, d) their centroids, float32
+    components: np.ndarray  # (P, 3) anchor positions of each particle's components
+    coefs: np.ndarray  # (P, 3) float32, zero for unused slots
+    log_prior: np.ndarray  # (P,) float32
+    face_of: np.ndarray  # (n_celebs,) most typical image row of each celebrity (-1 outside pool)
+    pool_centroids: np.ndarray  # (G, d) centroids of the pool's celebrities, float32
+    key: str  # identifies (index version, pool, hypotheses) for caches
+
+
+def typical_faces(pool: Pool) -> np.ndarray:
+    """Image row closest to the centroid for each pool celebrity (what the quiz shows): the
+    most typical photo, so a particle's predicted reaction to a face matches the person."""
+    index = pool.index
+    emb = np.asarray(index.embeddings, dtype=np.float32)
+    owner = index.image_celeb
+    sims = np.einsum("ij,ij->i", emb, np.asarray(index.centroids, dtype=np.float32)[owner])
+    in_pool = pool.mask[owner]
+    rows = np.flatnonzero(in_pool)
+    # Sort by (celebrity, -similarity): the first row of each celebrity is its best photo.
+    order = rows[np.lexsort((-sims[rows], owner[rows]))]
+    first = np.r_[True, owner[order][1:] != owner[order][:-1]]
+    face_of = np.full(index.n_celebs, -1, dtype=np.int64)
+    face_of[owner[order][first]] = order[first]
+    return face_of
+
+
+def blend_particles(
+    anchor_vectors: np.ndarray, count: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(components, coefs) of `count` random pairs (half) and triples (half)."""
+    n = len(anchor_vectors)
+    components = np.stack([rng.integers(n, size=count) for _ in range(3)], axis=1)
+    weights = rng.dirichlet(np.ones(3), size=count).astype(np.float32)
+    pairs = np.arange(count) < count // 2
+    weights[pairs, 2] = 0.0
+    weights[pairs] /= weights[pairs].sum(1, keepdims=True)
+    components[pairs, 2] = components[pairs, 0]
+    vectors = np.einsum("pj,pjd->pd", weights, anchor_vectors[components])
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return components, (weights / np.maximum(norms, 1e-6)).astype(np.float32)
+
+
+def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
+    rng = np.random.default_rng(cfg.seed)
+    rows = pool.celeb_rows
+    if len(rows) > cfg.max_anchors:
+        anchors = np.sort(rng.choice(rows, cfg.max_anchors, replace=False))
+    else:
+        anchors = rows
+    anchor_vectors = np.asarray(pool.index.centroids[anchors], dtype=np.float32)
+    a = len(anchors)
+    singles = np.repeat(np.arange(a)[:, None], 3, axis=1)
+    single_coefs = np.zeros((a, 3), dtype=np.float32)
+    single_coefs[:, 0] = 1.0
+    blend_comp, blend_coefs = blend_particles(anchor_vectors, cfg.blend_particles, rng)
+    with np.errstate(divide="ignore"):
+        log_prior = np.r_[
+            np.full(a, np.log(cfg.single_prior_mass / a)),
+            np.full(len(blend_comp), np.log((1 - cfg.single_prior_mass) / max(1, len(blend_comp)))),
+        ].astype(np.float32)
+    return AdaptiveModel(
+        anchors=anchors,
+        anchor_vectors=anchor_vectors,
+        components=np.concatenate([singles, blend_comp]).astype(np.int32),
+        coefs=np.concatenate([single_coefs, blend_coefs]),
+        log_prior=log_prior,
+        face_of=typical_faces(pool),
+        pool_centroids=np.asarray(pool.index.centroids[rows], dtype=np.float32),
+        key=f"{pool.index.version}|{pool.key}|{cfg.model_key}",
+    )
+
+
+def adaptive_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
+    return pool.memo(cfg.model_key, lambda p: build_model(p, cfg))
