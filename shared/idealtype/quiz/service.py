@@ -189,12 +189,10 @@ class QuizService:
 
     @staticmethod
     def _history(session: QuizSession, index: GalleryIndex) -> list[RoundRecord]:
-        row = index.image_row
+        lookup = index.image_row.__getitem__
+        picks = session.picks
         return [
-            RoundRecord(
-                tuple(row[i] for i in ids),
-                row[session.picks[n]] if n < len(session.picks) else None,
-            )
+            RoundRecord(tuple(map(lookup, ids)), lookup(picks[n]) if n < len(picks) else None)
             for n, ids in enumerate(session.shown)
         ]
 

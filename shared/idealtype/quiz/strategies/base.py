@@ -69,13 +69,19 @@ def picked_rows(history: Sequence[RoundRecord]) -> list[int]:
 
 def shown_celebs(pool: Pool, history: Sequence[RoundRecord]) -> set[int]:
     """Celebrity rows already shown in this quiz (never to be shown again)."""
-    celeb_of = pool.index.image_celeb
-    return {int(celeb_of[row]) for r in history for row in r.shown}
+    rows = [row for r in history for row in r.shown]
+    return set(pool.index.image_celeb[rows].tolist()) if rows else set()
 
 
-def random_image_of(pool: Pool, celeb_row: int, rng: np.random.Generator) -> int:
-    rows = pool.index.celebs[celeb_row]["rows"]
-    return int(rows[int(rng.integers(len(rows)))])
+def random_images_of(pool: Pool, celeb_rows: Sequence[int], rng: np.random.Generator) -> list[int]:
+    """One uniformly chosen image row of each celebrity (one rng call for all of them)."""
+    celebs = pool.index.celebs
+    picks = rng.random(len(celeb_rows))
+    out = []
+    for celeb, u in zip(celeb_rows, picks.tolist()):
+        rows = celebs[celeb]["rows"]
+        out.append(int(rows[int(u * len(rows))]))
+    return out
 
 
 def sample_unused(
@@ -93,10 +99,13 @@ def sample_unused(
     taken = set(avoid)
     chosen: list[int] = []
     while len(chosen) < count:
-        c = int(candidates[int(rng.integers(len(candidates)))])
-        if c not in taken:
-            taken.add(c)
-            chosen.append(c)
+        # Draw a batch per rng call (numpy calls dominate at this size); rejections are rare.
+        for c in candidates[rng.integers(len(candidates), size=2 * count)].tolist():
+            if c not in taken:
+                taken.add(c)
+                chosen.append(c)
+                if len(chosen) == count:
+                    break
     return chosen
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..pool import Pool
-from .base import RoundRecord, Strategy, random_image_of, register, sample_unused, shown_celebs
+from .base import RoundRecord, Strategy, random_images_of, register, sample_unused, shown_celebs
 
 
 def cluster_members(pool: Pool) -> dict[int, np.ndarray]:
@@ -54,5 +54,5 @@ class ClusterStrategy(Strategy):
         if len(people) < choices:
             # Fewer non-exhausted clusters than faces: fill from the rest of the pool.
             people += sample_unused(pool.celeb_rows, choices - len(people), avoid, rng)
-        order = rng.permutation(len(people))  # don't reveal the cluster order on screen
-        return [random_image_of(pool, people[i], rng) for i in order]
+        order = rng.permutation(len(people)).tolist()  # don't reveal the cluster order on screen
+        return random_images_of(pool, [people[i] for i in order], rng)

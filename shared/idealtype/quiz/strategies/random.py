@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..pool import Pool
-from .base import RoundRecord, Strategy, random_image_of, register, sample_unused, shown_celebs
+from .base import RoundRecord, Strategy, random_images_of, register, sample_unused, shown_celebs
 
 
 @register
@@ -19,4 +19,4 @@ class RandomStrategy(Strategy):
         self, pool: Pool, history: Sequence[RoundRecord], choices: int, rng: np.random.Generator
     ) -> list[int]:
         people = sample_unused(pool.celeb_rows, choices, shown_celebs(pool, history), rng)
-        return [random_image_of(pool, c, rng) for c in people]
+        return random_images_of(pool, people, rng)
