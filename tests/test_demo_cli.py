@@ -1,0 +1,42 @@
+"""`idealtype demo` setup logic (the build and the server it calls are tested elsewhere)."""
+
+from idealtype import demo_cli
+from idealtype.cli import main
+
+
+def make_gallery(root, people=10, photos=3):
+    for p in range(people):
+        folder = root / f"person_{p:02d}"
+        folder.mkdir(parents=True)
+        for i in range(photos):
+            (folder / f"{i}.jpg").write_bytes(bytes([p, i]) * 10)
+    (root / "celebs.csv").write_text("celeb_id,name\nperson_00,Zero\n")
+
+
+def test_missing_gallery_says_what_to_do(tmp_path, capsys):
+    code = main(["demo", "--gallery", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "no gallery folder" in err and "IDEALTYPE_GALLERY" in err and "fetch_lfw_people" in err
+
+
+def test_subset_takes_every_nth_person_and_caps_photos(tmp_path):
+    make_gallery(tmp_path / "g")
+    people = demo_cli.subset_gallery(tmp_path / "g", tmp_path / "s", every=3, per_person=2)
+    assert people == 4
+    folders = sorted(p.name for p in (tmp_path / "s").iterdir() if p.is_dir())
+    assert folders == ["person_00", "person_03", "person_06", "person_09"]
+    assert all(len(list((tmp_path / "s" / f).iterdir())) == 2 for f in folders)
+    assert (tmp_path / "s" / "celebs.csv").read_text().startswith("celeb_id")
+    # a second run with other settings replaces the subset instead of mixing in old people
+    demo_cli.subset_gallery(tmp_path / "g", tmp_path / "s", every=5, per_person=1)
+    assert sorted(p.name for p in (tmp_path / "s").iterdir() if p.is_dir()) == [
+        "person_00", "person_05"]
+
+
+def test_recipe_changes_when_the_gallery_changes(tmp_path):
+    make_gallery(tmp_path / "g", people=2)
+    before = demo_cli.recipe_key(tmp_path / "g")
+    assert demo_cli.recipe_key(tmp_path / "g") == before
+    (tmp_path / "g" / "person_01" / "new.jpg").write_bytes(b"x")
+    assert demo_cli.recipe_key(tmp_path / "g") != before
