@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -27,3 +28,9 @@ def synthetic_index_dir(n_celebs: int, images_per_celeb: int, dtype: str = "floa
         make_synthetic_index(store, n_celebs, images_per_celeb, dtype=dtype)
         print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
     return root
+
+
+def write_report(path: Path, report: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"wrote {path}")

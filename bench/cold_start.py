@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_index import REPO, RESULTS, synthetic_index_dir
+from bench_index import REPO, RESULTS, synthetic_index_dir, write_report
 
 TARGET_S = 1.0
 ENTRY = REPO / "functions" / "api" / "app.py"
@@ -96,9 +96,7 @@ def main(argv: list[str] | None = None) -> int:
           f"({report['torch_over_api_ratio']}x the API's cold start)")
     print(f"target import+load <= {TARGET_S} s: {'OK' if ok else 'MISSED'} "
           f"(float32 median {base:.3f} s = {base / TARGET_S:.2f} of budget)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    write_report(args.out, report)
     return 0 if ok else 1
 
 

@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench_index import RESULTS, synthetic_index_dir
+from bench_index import RESULTS, synthetic_index_dir, write_report
 
 TARGET_RATIO = 0.60
 HOST = "127.0.0.1"
@@ -181,9 +181,7 @@ def main(argv: list[str] | None = None) -> int:
               "POST /api/sessions/{id}/picks", "runs": runs, "trivial_rps": trivial,
               "pick_rps": pick, "ratio": round(ratio, 3), "target_met": ok,
               "machine": platform.platform()}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    write_report(args.out, report)
     return 0 if ok else 1
 
 

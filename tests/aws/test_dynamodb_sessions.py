@@ -39,11 +39,12 @@ def test_table_has_ttl_on_expires_at(table):
 def test_create_get_replace_roundtrip(table):
     store = open_session_store(f"dynamodb://{table}")
     assert isinstance(store, DynamoDBSessionStore)
-    store.create(session())
+    original = session()
+    store.create(original)
     with pytest.raises(SessionConflict):
         store.create(session())
     got = store.get("s1")
-    assert got == session() or (got.shown, got.revision) == ([["a", "b", "c", "d"]], 0)
+    assert got == original
     got.picks.append("b")
     got.revision = 1
     store.replace(got, expected_revision=0)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from idealtype.sessions import QuizSession, SessionConflict, SessionNotFound
+from idealtype.sessions.sqlite import SQLiteSessionStore
+
+
+def session(session_id: str, expires_in: int = 3600) -> QuizSession:
+    now = time.time()
+    return QuizSession(session_id=session_id, index_version="v", strategy="random", choices=2,
+                       rounds=3, pool={"gender": "female"}, seed=3, created_at=now,
+                       expires_at=int(now) + expires_in, shown=[["a", "b"]])
+
+
+def test_roundtrip_and_conditional_replace(tmp_path):
+    store = SQLiteSessionStore(tmp_path / "s.db")
+    original = session("q1")
+    store.create(original)
+    with pytest.raises(SessionConflict):
+        store.create(session("q1"))
+    got = store.get("q1")
+    assert got == original
+    got.picks.append("a")
+    got.revision = 1
+    store.replace(got, expected_revision=0)
+    with pytest.raises(SessionConflict):
+        store.replace(got, expected_revision=0)
+    # A second store on the same file (another process) sees the write.
+    assert SQLiteSessionStore(tmp_path / "s.db").get("q1").picks == ["a"]
+
+
+def test_expired_sessions_are_gone(tmp_path):
+    store = SQLiteSessionStore(tmp_path / "s.db")
+    store.create(session("old", expires_in=-1))
+    with pytest.raises(SessionNotFound):
+        store.get("old")
+    with pytest.raises(SessionNotFound):
+        store.get("never")
