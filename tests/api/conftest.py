@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
 from idealtype.api.app import create_app
 from idealtype.api.settings import Settings
 from idealtype.blobstore import LocalBlobStore

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from idealtype.blobstore import LocalBlobStore
 
 SESSION_FIELDS = {"session_id", "choices", "rounds", "strategy", "round"}
