@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 
+from mangum import Mangum
+
 from idealtype.api.app import create_app
 from idealtype.index_format import IndexError_
-from mangum import Mangum
 
 log = logging.getLogger("idealtype")
 log.setLevel(logging.INFO)
