@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from idealtype.blobstore import LocalBlobStore
+from idealtype.synthetic import make_synthetic_index
 
 SESSION_FIELDS = {"session_id", "choices", "rounds", "strategy", "round"}
 
@@ -25,7 +26,8 @@ def play_to_end(client, created: dict, choose=0) -> list[str]:
 def test_health_and_config(client, index_dir):
     health = client.get("/api/health").json()
     version = LocalBlobStore(index_dir).get_text("index/LATEST").strip()
-    assert health == {"status": "ok", "index_version": version, "celebrities": 200, "images": 400}
+    assert health == {"status": "ok", "index_version": version, "celebrities": 200,
+                      "images": 400, "index_reload_error": None}
     config = client.get("/api/config").json()
     assert config["pools"] == {"gender": ["female", "male"]}
     assert config["pool_sizes"] == {"gender": {"female": 100, "male": 100}}
@@ -195,6 +197,18 @@ def test_frontend_folder_is_served_at_root(make_client, tmp_path):
     client = make_client(frontend_dir=str(site))
     assert client.get("/").text == "<h1>quiz</h1>"
     assert client.get("/api/health").json()["status"] == "ok"
+
+
+def test_health_reports_a_rejected_new_index(make_client, tmp_path):
+    store = LocalBlobStore(tmp_path / "idx")
+    first = make_synthetic_index(store, 30, 2, seed=1)
+    client = make_client(index=str(tmp_path / "idx"), index_recheck_seconds=0)
+    assert client.get("/api/health").json()["index_version"] == first
+    second = make_synthetic_index(store, 30, 2, seed=2)
+    store.put(f"index/{second}/celebs.json", b"[]")
+    health = client.get("/api/health").json()
+    assert health["index_version"] == first
+    assert second in health["index_reload_error"]
 
 
 def test_missing_index_is_503_not_500(make_client, tmp_path):

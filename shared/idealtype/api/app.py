@@ -80,8 +80,10 @@ def create_app(settings: Settings | None = None, *, service: QuizService | None 
     @app.get("/api/health", response_model=schemas.Health, responses=ERRORS)
     async def health() -> Response:
         index = service.indexes.current()
-        return ModelResponse(schemas.Health(status="ok", index_version=index.version,
-                                            celebrities=index.n_celebs, images=index.n_images))
+        return ModelResponse(schemas.Health(
+            status="ok", index_version=index.version, celebrities=index.n_celebs,
+            images=index.n_images, index_reload_error=service.indexes.last_error,
+        ))
 
     @app.get("/api/config", response_model=schemas.Config, responses=ERRORS)
     async def config() -> Response:

@@ -105,6 +105,8 @@ class Health(BaseModel):
     index_version: str
     celebrities: int
     images: int
+    index_reload_error: str | None = Field(
+        None, description="why the newest published index was not loaded (old one kept)")
 
 
 class BoundsOut(BaseModel):

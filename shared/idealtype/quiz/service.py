@@ -24,6 +24,8 @@ MAX_SESSION_ID_LENGTH = 64
 class IndexSource(Protocol):
     """What the service needs from the index cache (see idealtype.api.index_cache)."""
 
+    last_error: str | None
+
     def current(self) -> GalleryIndex: ...
 
     def version(self, version: str) -> GalleryIndex: ...
@@ -78,7 +80,8 @@ class QuizService:
             choices=choices,
             rounds=rounds,
             pool=dict(pool) if pool else None,
-            seed=secrets.randbits(63) if seed is None else seed,
+            # 53 bits: the seed is echoed in JSON and must survive JavaScript's numbers.
+            seed=secrets.randbits(53) if seed is None else seed,
             created_at=now,
             expires_at=int(now) + self.session_ttl_seconds,
         )
