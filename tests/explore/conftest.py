@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+
 from idealtype.blobstore import LocalBlobStore
 from idealtype.index_format import face_crop_key, load_index, normalize_rows, publish_index
 from idealtype.synthetic import make_synthetic_index

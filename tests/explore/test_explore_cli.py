@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import boto3
+
 from idealtype.blobstore import S3BlobStore
 from idealtype.cli import main
 from idealtype.synthetic import make_synthetic_index

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
+
 from idealtype.blobstore import LocalBlobStore
 from idealtype.explore.axes import axis_extremes, principal_components
-from idealtype.explore.build_report import read_build_report
+from idealtype.explore.build_report import read_build_report, skipped_files, zero_face_celebs
 from idealtype.explore.duplicates import near_duplicate_pairs
 from idealtype.explore.findings import ExploreSettings, compute_findings
 from idealtype.explore.label_checks import fit_labels
@@ -128,3 +129,18 @@ def test_float16_index_and_settings(tmp_path):
     assert len(findings["principal_components"]) == 4
     assert len(findings["too_few_faces"]) == 12  # every celebrity has 2 < 3 faces
     assert findings["mislabeled"] == []
+
+
+def test_build_job_report_summary_names_the_faceless_celebrities():
+    skipped = skipped_files({"skipped": [
+        {"source": "Kim_Tae/.DS_Store", "reason": "hidden_file"},
+        {"source": "Lee_Ji/a.jpg", "reason": "no_face", "detail": ""},
+        {"source": "stray.jpg", "reason": "not_in_celebrity_folder"},
+    ]})
+    assert [s["celeb_id"] for s in skipped] == ["Kim_Tae", "Lee_Ji", ""]
+    report = {"summary": {"celebrities_without_faces": ["Lee_Ji"],
+                          "per_celeb": {"Kim_Tae": {"indexed": 3, "skipped": 1},
+                                        "Park_So": {"indexed": 0, "skipped": 2}}}}
+    assert zero_face_celebs(report, skipped) == {"Lee_Ji", "Park_So"}
+    # an older report without the summary: folders with skipped files are the candidates
+    assert zero_face_celebs({}, skipped) == {"Kim_Tae", "Lee_Ji"}

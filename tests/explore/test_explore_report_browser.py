@@ -4,6 +4,7 @@
 from pathlib import Path
 
 import pytest
+
 from idealtype.cli import main
 
 CHROMIUM = "/usr/bin/chromium"

@@ -42,16 +42,20 @@ def skipped_files(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def zero_face_celebs(report: dict[str, Any], skipped: list[dict[str, Any]]) -> set[str]:
-    """Celebrities the report knows of (per-celebrity counts, or skipped files in their folder);
-    the caller removes those that made it into the index."""
-    names = {item["celeb_id"] for item in skipped if item.get("celeb_id")}
-    per_celeb = report.get("per_celebrity") or report.get("celebrities") or {}
-    if isinstance(per_celeb, dict):
-        for celeb_id, counts in per_celeb.items():
-            faces = counts.get("faces", counts.get("images")) if isinstance(counts, dict) else counts
-            if faces == 0:
+    """Celebrities the build saw but indexed no face of. The build job's summary lists them
+    (`celebrities_without_faces`, `per_celeb` with `indexed` counts); for a report without
+    them, every folder with a skipped file is a candidate and the caller drops those that made
+    it into the index."""
+    summary = report.get("summary") if isinstance(report.get("summary"), dict) else {}
+    listed = summary.get("celebrities_without_faces")
+    per_celeb = summary.get("per_celeb")
+    if isinstance(listed, list) or isinstance(per_celeb, dict):
+        names = {str(c) for c in listed or []}
+        for celeb_id, counts in (per_celeb or {}).items():
+            if isinstance(counts, dict) and counts.get("indexed") == 0:
                 names.add(str(celeb_id))
-    return names
+        return names
+    return {item["celeb_id"] for item in skipped if item.get("celeb_id")}
 
 
 def read_build_report(store: BlobStore, version: str) -> dict[str, Any]:
