@@ -11,6 +11,11 @@ as on AWS minus the network). Target: p99 <= 15 ms at 100k celebrities.
 
 from __future__ import annotations
 
+import os
+
+# As in the serving entry points (idealtype.api sets it, but numpy is imported first here).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import json
 import platform
