@@ -51,6 +51,21 @@ def percentiles(samples: list[float]) -> dict[str, float]:
             "max_ms": round(float(ms.max()), 3)}
 
 
+def time_centroid_scan(index, repeats: int = 50) -> dict:
+    """The floor under `result`: one centroids @ vector product over every celebrity (memory
+    bound: the whole float32 centroid matrix is read once per result)."""
+    ideal = np.asarray(index.centroids[0], dtype=np.float32)
+    samples = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        index.centroids @ ideal
+        samples.append(time.perf_counter() - t)
+    stats = percentiles(samples)
+    stats["megabytes"] = round(index.centroids.nbytes / 1e6, 1)
+    stats["gb_per_s_at_p50"] = round(index.centroids.nbytes / 1e6 / stats["p50_ms"], 2)
+    return stats
+
+
 def time_service(service: QuizService, strategy: str, quizzes: int) -> dict[str, dict]:
     samples: dict[str, list[float]] = {"create": [], "pick": [], "result": []}
     for _ in range(quizzes):
@@ -131,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             handler = Mangum(app, lifespan="off")
             entry: dict = {"images": index.n_images, "index_load_s": round(load_s, 3),
                            "service": {}, "lambda": {}}
+            entry["centroid_scan"] = scan = time_centroid_scan(index)
+            print(f"{size:>7} {'floor':>7} {'-':>9} {'scan':>7} {scan['p50_ms']:>8.2f} "
+                  f"{scan['p99_ms']:>8.2f} {scan['max_ms']:>8.2f}  ({scan['megabytes']} MB "
+                  f"of centroids, {scan['gb_per_s_at_p50']} GB/s)", flush=True)
             for strategy in args.strategies:
                 # Warm up (pool and per-pool precomputation are built on first use).
                 time_service(service, strategy, 5)

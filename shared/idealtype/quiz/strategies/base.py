@@ -41,8 +41,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import ClassVar, TypeVar
+from typing import ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -51,8 +50,10 @@ from ..pool import Pool
 from ..recommend import nearest_celebs
 
 
-@dataclass(frozen=True)
-class RoundRecord:
+class RoundRecord(NamedTuple):
+    """One round (immutable; a NamedTuple because the service rebuilds the history on every
+    request and a frozen dataclass costs several times more to construct)."""
+
     shown: tuple[int, ...]  # image rows, display order
     picked: int | None = None  # picked image row; None while the round is open
 
