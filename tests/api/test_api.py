@@ -160,6 +160,9 @@ def test_face_crops_are_served_from_the_blob_store(client, index_dir):
     assert response.content == LocalBlobStore(index_dir).get(f"faces/{face['image_id']}.jpg")
     assert "immutable" in response.headers["cache-control"]
     error(client.get("/faces/doesnotexist.jpg"), 404, "not_found")
+    # Only faces of a loaded index are served, not whatever else sits in the store.
+    LocalBlobStore(index_dir).put("faces/orphan.jpg", b"\xff\xd8 not in the index")
+    error(client.get("/faces/orphan.jpg"), 404, "not_found")
     assert client.get("/faces/..%2Findex%2FLATEST.jpg").status_code == 404
 
 

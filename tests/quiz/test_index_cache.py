@@ -65,3 +65,16 @@ def test_old_versions_are_loaded_on_demand_and_evicted(tmp_path):
 def test_missing_index_raises_not_found(tmp_path):
     with pytest.raises(IndexNotFound):
         IndexCache(LocalBlobStore(tmp_path)).current()
+
+
+def test_knows_images_of_current_and_kept_versions(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    first = make_synthetic_index(store, 20, 2, seed=1)
+    cache = IndexCache(store, recheck_seconds=0)
+    old_face = cache.current().images[0]["image_id"]
+    make_synthetic_index(store, 20, 2, seed=2)
+    new_face = cache.current().images[0]["image_id"]
+    assert old_face != new_face
+    assert cache.knows_image(new_face)
+    assert cache.knows_image(old_face) and first in cache._previous
+    assert not cache.knows_image("ffffffffffffffff")

@@ -175,7 +175,9 @@ def create_app(settings: Settings | None = None, *, service: QuizService | None 
 
     @app.get("/faces/{image_id}.jpg", include_in_schema=False)
     def face(image_id: str) -> Response:
-        if not IMAGE_ID.match(image_id):
+        # Only faces of a loaded index version are served: unknown ids never reach the blob
+        # store (on S3 a missing key without s3:ListBucket is an AccessDenied, not a 404).
+        if not IMAGE_ID.match(image_id) or not service.indexes.knows_image(image_id):
             return error_response(404, "not_found", "no such face")
         try:
             data = blobs.get(face_crop_key(image_id))

@@ -85,6 +85,12 @@ class IndexCache:
                 self._remember(load_index(self.store, version))
         return self._previous[version]
 
+    def knows_image(self, image_id: str) -> bool:
+        """Whether the current or a kept older version has this face."""
+        return image_id in self.current().image_row or any(
+            image_id in index.image_row for index in list(self._previous.values())
+        )
+
     def _remember(self, index: GalleryIndex) -> None:
         self._previous[index.version] = index
         while len(self._previous) > self.keep_previous:

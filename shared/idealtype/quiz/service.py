@@ -32,6 +32,8 @@ class IndexSource(Protocol):
 
     def pool(self, index: GalleryIndex, tags: Mapping[str, str] | None) -> Pool: ...
 
+    def knows_image(self, image_id: str) -> bool: ...
+
 
 @dataclass
 class Quiz:
