@@ -70,8 +70,9 @@ def candidate_people(
     posterior mean, and a few random people (exploration); never anyone shown before."""
     from_particles = model.anchors[model.components[sampled].ravel()]
     mean = particle_vectors(model, sampled).mean(0)
-    n_near = min(len(pool_rows) - 1, cfg.near_mean_people + len(avoid))
-    near = pool_rows[np.argpartition(-(model.pool_centroids @ mean), n_near)[:n_near]]
+    # Near the mean among the anchors only: a scan of a 100k pool would cost a request's budget.
+    n_near = min(len(model.anchors) - 1, cfg.near_mean_people + len(avoid))
+    near = model.anchors[np.argpartition(-(model.anchor_vectors @ mean), n_near)[:n_near]]
     n_explore = min(len(pool_rows), cfg.exploration_people + len(avoid))
     explore = rng.choice(pool_rows, size=n_explore, replace=False)
     people = np.unique(np.concatenate([from_particles, near, explore]))

@@ -51,7 +51,7 @@ def recommend(
     """(celebrity rows, cosine to the posterior mean direction) of the k best, best first."""
     top, pi = top_particles(post, cfg)
     vectors = particle_vectors(model, top)
-    mean = pi @ vectors
+    mean = (pi @ vectors).astype(np.float32)  # float32: a float64 operand copies the centroids
     mean /= max(float(np.linalg.norm(mean)), 1e-12)
     closeness = model.pool_centroids @ mean
     n_near = min(cfg.rank_candidates, len(pool_rows) - 1)

@@ -37,14 +37,13 @@ def choice_log_likelihood(
 ) -> np.ndarray:
     """(len(betas), P) log-likelihood of the picks. `sims` is (R, N, P): per round the cosines of
     the N shown faces with every particle; `picked[r]` the position picked in round r."""
-    total = np.zeros((len(betas), sims.shape[2]), dtype=np.float64)
+    total = np.zeros((len(betas), sims.shape[2]), dtype=np.float32)
     n = sims.shape[1]
     for r in range(sims.shape[0]):
-        s = sims[r]  # (N, P)
-        top = s.max(0)
-        z = np.exp(betas[:, None, None] * (s - top)[None])  # (B, N, P)
+        s = sims[r] - sims[r].max(0)  # (N, P), <= 0
+        z = np.exp(betas[:, None, None] * s[None])  # (B, N, P) float32
         p_pick = z[:, picked[r]] / z.sum(1)
-        total += np.log((1 - lapse) * p_pick + lapse / n)
+        total += np.log((1 - lapse) * p_pick + np.float32(lapse / n))
     return total
 
 
@@ -66,6 +65,10 @@ class LikelihoodCache:
                     self._data.move_to_end(keys[cut - 1])
                     return cut, hit
         return 0, None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
 
     def put(self, key: tuple, value: np.ndarray) -> None:
         with self._lock:
@@ -91,7 +94,7 @@ def history_log_likelihood(
         prefix = prefix + ((r.shown, r.picked),)
         keys.append(prefix)
     start, cached = CACHE.longest_prefix(keys)
-    total = np.zeros((len(cfg.betas), len(model.log_prior))) if cached is None else cached
+    total = np.zeros((len(cfg.betas), len(model.log_prior)), np.float32) if cached is None else cached
     todo = rounds[start:]
     if todo:
         n = len(todo[0].shown)
@@ -118,6 +121,6 @@ def posterior(
     joint = loglik + model.log_prior[None, :]
     top = joint.max()
     mass = np.exp(joint - top)
-    weights = mass.sum(0)
-    beta_weights = mass.sum(1)
+    weights = mass.sum(0, dtype=np.float64)
+    beta_weights = mass.sum(1, dtype=np.float64)
     return Posterior(weights / weights.sum(), beta_weights / beta_weights.sum())
