@@ -74,9 +74,10 @@ def create_app(settings: Settings | None = None, *, service: QuizService | None 
         )
 
     # The API endpoints are `async def` although they block briefly (SQLite/DynamoDB, numpy):
-    # their work is well under a millisecond, less than the several thread-pool hops FastAPI
-    # makes per sync endpoint (measured: a pick cost 3x a trivial request that way, vs 2x).
-    # On Lambda one container serves one request at a time, so nothing waits behind them.
+    # their work is mostly well under a millisecond, less than the thread-pool hops FastAPI
+    # makes per sync endpoint (measured in process: a pick took 1.05 ms as a sync endpoint,
+    # 0.47 ms as async). On Lambda one container serves one request at a time, so nothing
+    # waits behind them; locally a 100k-celebrity result holds the loop for tens of ms.
     @app.get("/api/health", response_model=schemas.Health, responses=ERRORS)
     async def health() -> Response:
         index = service.indexes.current()
