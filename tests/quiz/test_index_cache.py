@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from idealtype.api.index_cache import IndexCache
+from idealtype.api.index_cache import IndexCache, IndexUnavailable
 from idealtype.blobstore import LocalBlobStore
 from idealtype.index_format import IndexNotFound
 from idealtype.synthetic import make_synthetic_index
@@ -78,3 +78,29 @@ def test_knows_images_of_current_and_kept_versions(tmp_path):
     assert cache.knows_image(new_face)
     assert cache.knows_image(old_face) and first in cache._previous
     assert not cache.knows_image("ffffffffffffffff")
+
+
+class FlakyStore(LocalBlobStore):
+    """A local store whose reads fail like S3 without permissions or network while `down`."""
+
+    down = False
+
+    def get(self, key: str) -> bytes:
+        if self.down:
+            raise RuntimeError("AccessDenied")
+        return super().get(key)
+
+
+def test_store_failures_are_index_errors_and_keep_the_loaded_version(tmp_path):
+    store = FlakyStore(tmp_path)
+    first = make_synthetic_index(store, 20, 2, seed=1)
+    store.down = True
+    with pytest.raises(IndexUnavailable, match="AccessDenied"):
+        IndexCache(store).current()
+    store.down = False
+    cache = IndexCache(store, recheck_seconds=0)
+    assert cache.current().version == first
+    make_synthetic_index(store, 20, 2, seed=2)
+    store.down = True
+    assert cache.current().version == first
+    assert "AccessDenied" in cache.last_error

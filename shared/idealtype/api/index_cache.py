@@ -8,13 +8,36 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 from ..blobstore import BlobStore
 from ..index_format import GalleryIndex, IndexError_, latest_version, load_index
 from ..quiz.pool import Pool, pool_key
 
 log = logging.getLogger(__name__)
+
+
+class IndexUnavailable(IndexError_):
+    """The store failed while reading the index (network, permissions, throttling)."""
+
+
+@contextmanager
+def reading(store: BlobStore) -> Iterator[None]:
+    """Report store failures while reading an index (network, throttling, S3's AccessDenied
+    for a missing key when the function may not list the bucket) as an index problem:
+    503 for requests, "keep the loaded version" for reloads — never a 500."""
+    try:
+        yield
+    except IndexError_:
+        raise
+    except Exception as err:
+        raise IndexUnavailable(f"cannot read the index from {store.location}: {err}") from err
+
+
+def load_from(store: BlobStore, version: str | None = None) -> GalleryIndex:
+    with reading(store):
+        return load_index(store, version)
 
 
 class IndexCache:
@@ -43,7 +66,7 @@ class IndexCache:
         if self._current is None:
             with self._load_lock:
                 if self._current is None:
-                    self._current = load_index(self.store)
+                    self._current = load_from(self.store)
                     self._checked_at = self.clock()
             return self._current
         if self.clock() - self._checked_at >= self.recheck_seconds and self._load_lock.acquire(
@@ -59,10 +82,11 @@ class IndexCache:
     def _reload(self) -> None:
         assert self._current is not None
         try:
-            version = latest_version(self.store)
+            with reading(self.store):
+                version = latest_version(self.store)
             if version == self._current.version:
                 return
-            fresh = self._previous.pop(version, None) or load_index(self.store, version)
+            fresh = self._previous.pop(version, None) or load_from(self.store, version)
         except IndexError_ as err:
             self.last_error = str(err)
             log.warning("keeping index %s: %s", self._current.version, err)
@@ -82,7 +106,7 @@ class IndexCache:
             return self._previous[version]
         with self._load_lock:
             if version not in self._previous:
-                self._remember(load_index(self.store, version))
+                self._remember(load_from(self.store, version))
         return self._previous[version]
 
     def knows_image(self, image_id: str) -> bool:

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..index_format import GalleryIndex, IndexCorrupt, IndexNotFound
+from ..index_format import GalleryIndex, IndexError_
 from ..sessions import QuizSession, SessionConflict, SessionNotFound, SessionStore
 from .errors import conflict, invalid, not_found
 from .pool import Pool, PoolTooSmall
@@ -181,7 +181,7 @@ class QuizService:
         there (image ids are content hashes, stable across versions); otherwise 409."""
         try:
             return self.indexes.version(session.index_version)
-        except (IndexNotFound, IndexCorrupt):
+        except IndexError_:
             pass
         current = self.indexes.current()
         if all(i in current.image_row for ids in session.shown for i in ids):
