@@ -190,6 +190,14 @@ def test_openapi_documents_the_contract(client):
     assert {"/api/health", "/api/config", "/api/sessions", "/api/sessions/{session_id}",
             "/api/sessions/{session_id}/picks", "/api/sessions/{session_id}/result"} <= set(paths)
     assert "201" in paths["/api/sessions"]["post"]["responses"]
+    # Bodies are parsed by the endpoints themselves; the schema must still be documented.
+    pick_body = paths["/api/sessions/{session_id}/picks"]["post"]["requestBody"]
+    assert pick_body["required"] is True
+    assert set(pick_body["content"]["application/json"]["schema"]["properties"]) == \
+        {"round", "image_id"}
+    create_body = paths["/api/sessions"]["post"]["requestBody"]["content"]["application/json"]
+    assert {"choices", "rounds", "strategy", "pool", "seed"} <= \
+        set(create_body["schema"]["properties"])
     assert client.get("/api/docs").status_code == 200
 
 
