@@ -30,7 +30,8 @@ def available() -> dict[str, Strategy]:
 
 
 def get_strategy(name: str) -> Strategy:
-    strategies = available()
-    if name not in strategies:
-        raise KeyError(f"unknown strategy {name!r}; available: {', '.join(strategies)}")
-    return strategies[name]
+    _discover()
+    strategy = STRATEGIES.get(name)
+    if strategy is None:
+        raise KeyError(f"unknown strategy {name!r}; available: {', '.join(available())}")
+    return strategy
