@@ -92,8 +92,8 @@ def test_posterior_concentrates_on_the_person_picked_towards(facelike):
     history = play(strategy, pool, 4, 10, 2, nearest_face(facelike, facelike.centroids[target]))
     model = adaptive_model(pool, strategy.cfg)
     post = posterior(model, history, facelike.embeddings, strategy.cfg)
-    single_weights = post.weights[: len(model.anchors)]
-    assert int(model.anchors[int(np.argmax(single_weights))]) == target
+    people = model.anchors[post.components[post.single, 0]]
+    assert int(people[int(np.argmax(post.weights[post.single]))]) == target
 
 
 def test_noiseless_people_find_their_target_far_more_often_than_with_random(facelike):

@@ -30,7 +30,8 @@ def summarize(values: np.ndarray) -> dict[str, float]:
     else:
         half = Z95 * float(v.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
         lo, hi = mean - half, mean + half
-    return {"mean": mean, "ci_low": lo, "ci_high": hi, "n": n}
+    # Wilson's bounds at a rate of exactly 0 or 1 can miss it by a rounding error.
+    return {"mean": mean, "ci_low": min(lo, mean), "ci_high": max(hi, mean), "n": n}
 
 
 def hit_at(rank: np.ndarray, k: int) -> np.ndarray:

@@ -114,15 +114,18 @@ def markdown(report: dict) -> str:
         "",
         f"Command: `{report['command']}`",
         "",
-        f"## Goals (default strategy `{st['default_strategy']}`, N=4, M=10)",
+        f"## Goals (N=4, M=10; the served default is `{st['default_strategy']}`)",
         "",
-        "| protocol | β | metric | goal | measured | met |",
-        "|---|---|---|---|---|---|",
+        "| protocol | β | metric | goal | " + " | ".join(strategies) + " |",
+        "|---|---|---|---|" + "---|" * len(strategies),
     ]
-    for c in report["goals"]:
-        out.append(f"| {c['protocol']} | {'∞' if c['beta'] == 'inf' else c['beta']} | "
-                   f"{c['metric']} | ≥ {c['goal']:.2f} | {fmt(c['value'])} | "
-                   f"{'yes' if c['met'] else 'NO'} |")
+    for i, (protocol, beta, metric, goal) in enumerate(GOALS):
+        cells = []
+        for s in strategies:
+            c = report["goals"][s][i]
+            cells.append(f"{fmt(c['value'])} {'✓' if c['met'] else '✗'}")
+        out.append(f"| {protocol} | {'∞' if beta == 'inf' else beta} | {metric} | ≥ {goal:.2f} | "
+                   + " | ".join(cells) + " |")
     out += ["", "## Grid (Luce user model)", "", *grid_table(rows, strategies), ""]
     if any(r["user_model"] != "luce" for r in rows):
         out += ["## Robustness (user models no strategy was designed for)", "",

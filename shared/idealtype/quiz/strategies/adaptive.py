@@ -28,14 +28,16 @@ class AdaptiveStrategy(Strategy):
     def __init__(self, cfg: AdaptiveConfig = DEFAULT):
         self.cfg = cfg
 
-    def _posterior(self, pool: Pool, history: Sequence[RoundRecord]) -> Posterior:
-        return posterior(adaptive_model(pool, self.cfg), history, pool.index.embeddings, self.cfg)
+    def _posterior(self, pool: Pool, history: Sequence[RoundRecord], refined: bool) -> Posterior:
+        model = adaptive_model(pool, self.cfg)
+        return posterior(model, history, pool.index.embeddings, self.cfg, refined)
 
     def next_round(
         self, pool: Pool, history: Sequence[RoundRecord], choices: int, rng: np.random.Generator
     ) -> list[int]:
         return informative_round(
-            adaptive_model(pool, self.cfg), self._posterior(pool, history), pool.index.embeddings,
+            adaptive_model(pool, self.cfg), self._posterior(pool, history, self.cfg.refine_in_rounds),
+            pool.index.embeddings,
             pool.celeb_rows, shown_celebs(pool, history), choices, rng, self.cfg,
         )
 
@@ -46,7 +48,8 @@ class AdaptiveStrategy(Strategy):
         sample = pool.memo(
             f"threshold_sample:{self.cfg.model_key}", lambda p: threshold_sample(model, self.cfg)
         )
-        return recommend(model, self._posterior(pool, history), pool.celeb_rows, k, sample, self.cfg)
+        post = self._posterior(pool, history, refined=True)
+        return recommend(model, post, pool.celeb_rows, k, sample, self.cfg)
 
 
 register(AdaptiveStrategy)

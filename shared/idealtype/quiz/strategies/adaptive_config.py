@@ -12,8 +12,13 @@ class AdaptiveConfig:
     max_anchors: int = 6000  # larger pools use a seeded random subset of people as components
     blend_particles: int = 24000  # pairs and triples of anchors with Dirichlet(1) weights
     single_prior_mass: float = 0.3  # prior probability that a taste is one person, not a blend
+    refine_particles: int = 0  # extra blends drawn near the posterior per request (0 = off)
+    refine_people: int = 256  # components of refined blends: the people the posterior uses most
+    refine_in_rounds: bool = False  # refine for choosing faces too, not only for the result
+    support: int = 6000  # heaviest particles kept after each update
     # User model (posterior.py)
-    betas: tuple[float, ...] = (8.0, 16.0, 32.0, 64.0)  # decisiveness grid, marginalized
+    beta_min: float = 8.0  # decisiveness grid beta_min·2^k, k < beta_levels, marginalized
+    beta_levels: int = 4
     lapse: float = 0.05  # share of picks unrelated to the faces
     # Displays (adaptive_display.py)
     sampled_particles: int = 256
@@ -27,9 +32,14 @@ class AdaptiveConfig:
     posterior_cover: float = 0.999
     rank_candidates: int = 300
     threshold_sample: int = 1024
+    person_bonus: float = 0.0  # membership rule: + bonus × P(c is the ideal person)
     softness: float = 0.02  # cosine scale of the soft top-1% boundary
     liked_share: float = 0.01
     seed: int = 0
+
+    @property
+    def betas(self) -> tuple[float, ...]:
+        return tuple(self.beta_min * 2.0**k for k in range(self.beta_levels))
 
     @property
     def model_key(self) -> str:

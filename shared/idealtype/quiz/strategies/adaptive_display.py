@@ -17,10 +17,10 @@ from .adaptive_model import AdaptiveModel
 from .posterior import Posterior
 
 
-def particle_vectors(model: AdaptiveModel, particles: np.ndarray) -> np.ndarray:
-    """(len(particles), d) unit vectors of the given particles."""
-    comps = model.anchor_vectors[model.components[particles]]
-    return np.einsum("pj,pjd->pd", model.coefs[particles], comps)
+def particle_vectors(model: AdaptiveModel, post: Posterior, particles: np.ndarray) -> np.ndarray:
+    """(len(particles), d) unit vectors of the given particles of the posterior."""
+    comps = model.anchor_vectors[post.components[particles]]
+    return np.einsum("pj,pjd->pd", post.coefs[particles], comps)
 
 
 def pick_probabilities(sims: np.ndarray, beta: float, lapse: float) -> np.ndarray:
@@ -60,6 +60,7 @@ def greedy_informative_set(
 
 def candidate_people(
     model: AdaptiveModel,
+    post: Posterior,
     sampled: np.ndarray,
     pool_rows: np.ndarray,
     avoid: set[int],
@@ -68,8 +69,8 @@ def candidate_people(
 ) -> np.ndarray:
     """Celebrity rows worth showing: components of sampled hypotheses, the people nearest the
     posterior mean, and a few random people (exploration); never anyone shown before."""
-    from_particles = model.anchors[model.components[sampled].ravel()]
-    mean = particle_vectors(model, sampled).mean(0)
+    from_particles = model.anchors[post.components[sampled].ravel()]
+    mean = particle_vectors(model, post, sampled).mean(0)
     # Near the mean among the anchors only: a scan of a 100k pool would cost a request's budget.
     n_near = min(len(model.anchors) - 1, cfg.near_mean_people + len(avoid))
     near = model.anchors[np.argpartition(-(model.anchor_vectors @ mean), n_near)[:n_near]]
@@ -95,9 +96,9 @@ def informative_round(
 ) -> list[int]:
     """Image rows of `choices` different, not yet shown people forming an informative round."""
     sampled = rng.choice(len(post.weights), size=cfg.sampled_particles, p=post.weights)
-    people = candidate_people(model, sampled, pool_rows, avoid, rng, cfg)
+    people = candidate_people(model, post, sampled, pool_rows, avoid, rng, cfg)
     faces = model.face_of[people]
-    sims = np.asarray(embeddings[faces], dtype=np.float32) @ particle_vectors(model, sampled).T
+    sims = np.asarray(embeddings[faces], dtype=np.float32) @ particle_vectors(model, post, sampled).T
     beta = float(post.beta_weights @ np.asarray(cfg.betas))
     chosen = greedy_informative_set(sims, choices, beta, cfg)
     return [int(faces[i]) for i in rng.permutation(chosen)]

@@ -28,6 +28,7 @@ class AdaptiveModel:
     face_of: np.ndarray  # (n_celebs,) most typical image row of each celebrity (-1 outside pool)
     pool_centroids: np.ndarray  # (G, d) centroids of the pool's celebrities, float32
     key: str  # identifies (index version, pool, hypotheses) for caches
+    blend_groups: tuple[tuple[int, int, int], ...]  # (start, stop, components) of pairs, triples
 
 
 def typical_faces(pool: Pool) -> np.ndarray:
@@ -50,7 +51,7 @@ def typical_faces(pool: Pool) -> np.ndarray:
 def blend_particles(
     anchor_vectors: np.ndarray, count: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(components, coefs) of `count` random pairs (half) and triples (half)."""
+    """(components, coefs) of `count` random pairs (the first half) and triples (the rest)."""
     n = len(anchor_vectors)
     components = np.stack([rng.integers(n, size=count) for _ in range(3)], axis=1)
     weights = rng.dirichlet(np.ones(3), size=count).astype(np.float32)
@@ -81,7 +82,10 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
             np.full(a, np.log(cfg.single_prior_mass / a)),
             np.full(len(blend_comp), np.log((1 - cfg.single_prior_mass) / max(1, len(blend_comp)))),
         ].astype(np.float32)
+    pairs_end = a + cfg.blend_particles // 2
+    groups = ((a, pairs_end, 2), (pairs_end, a + cfg.blend_particles, 3))
     return AdaptiveModel(
+        blend_groups=tuple(g for g in groups if g[1] > g[0]),
         anchors=anchors,
         anchor_vectors=anchor_vectors,
         components=np.concatenate([singles, blend_comp]).astype(np.int32),

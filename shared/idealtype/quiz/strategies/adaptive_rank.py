@@ -31,6 +31,23 @@ def top_particles(post: Posterior, cfg: AdaptiveConfig) -> tuple[np.ndarray, np.
     return top, w / w.sum()
 
 
+def person_probability(
+    model: AdaptiveModel,
+    post: Posterior,
+    top: np.ndarray,
+    pi: np.ndarray,
+    pool_rows: np.ndarray,
+    cand: np.ndarray,
+) -> np.ndarray:
+    """Posterior probability that each candidate (pool positions) *is* the ideal: the weight of
+    its single-person particle."""
+    single = post.single[top]
+    person = np.searchsorted(pool_rows, model.anchors[post.components[top[single], 0]])
+    prob = np.zeros(len(pool_rows))
+    np.add.at(prob, person, pi[single])
+    return prob[cand]
+
+
 def threshold_sample(model: AdaptiveModel, cfg: AdaptiveConfig) -> np.ndarray:
     """Pool centroids on which each particle's top-1% cosine threshold is estimated."""
     g = len(model.pool_centroids)
@@ -50,27 +67,24 @@ def recommend(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(celebrity rows, cosine to the posterior mean direction) of the k best, best first."""
     top, pi = top_particles(post, cfg)
-    vectors = particle_vectors(model, top)
+    vectors = particle_vectors(model, post, top)
     mean = (pi @ vectors).astype(np.float32)  # float32: a float64 operand copies the centroids
     mean /= max(float(np.linalg.norm(mean)), 1e-12)
     closeness = model.pool_centroids @ mean
     n_near = min(cfg.rank_candidates, len(pool_rows) - 1)
     near = np.argpartition(-closeness, n_near)[:n_near]
-    components = np.searchsorted(pool_rows, model.anchors[model.components[top].ravel()])
+    components = np.searchsorted(pool_rows, model.anchors[post.components[top].ravel()])
     cand = np.unique(np.concatenate([near, components]))
     if cfg.rank_rule == "closeness":
         score = closeness[cand]
     elif cfg.rank_rule == "people":
-        single = model.coefs[top, 1] == 0
-        single &= model.coefs[top, 2] == 0
-        person = np.searchsorted(pool_rows, model.anchors[model.components[top[single], 0]])
-        score = np.zeros(len(closeness))
-        np.add.at(score, person, pi[single])
-        score = score[cand]
+        score = person_probability(model, post, top, pi, pool_rows, cand)
     else:
         sims = model.pool_centroids[cand] @ vectors.T  # (C, T)
         thresholds = np.quantile(sample @ vectors.T, 1 - cfg.liked_share, axis=0)
         membership = 1.0 / (1.0 + np.exp(-(sims - thresholds) / cfg.softness))
         score = membership @ pi
+        if cfg.person_bonus:
+            score = score + cfg.person_bonus * person_probability(model, post, top, pi, pool_rows, cand)
     order = np.lexsort((-closeness[cand], -np.round(score, 6)))[:k]
     return pool_rows[cand[order]], closeness[cand[order]].astype(np.float32)

@@ -21,30 +21,62 @@ from .base import RoundRecord
 
 @dataclass(frozen=True)
 class Posterior:
-    weights: np.ndarray  # (P,) float64, sums to 1
+    """Weighted particles: the support of the posterior (particles with non-negligible weight)."""
+
+    components: np.ndarray  # (S, 3) anchor positions
+    coefs: np.ndarray  # (S, 3) float32
+    single: np.ndarray  # (S,) bool: a one-person hypothesis (components[:, 0] is the person)
+    weights: np.ndarray  # (S,) float64, sums to 1
     beta_weights: np.ndarray  # (len(cfg.betas),) posterior over the decisiveness grid
 
 
+def anchor_cosines(model: AdaptiveModel, faces: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+    """(len(faces), A) cosine of each face (image rows) with each anchor's centroid."""
+    return np.asarray(embeddings[faces], dtype=np.float32) @ model.anchor_vectors.T
+
+
+def blend_cosines(anchor_sims: np.ndarray, components: np.ndarray, coefs: np.ndarray) -> np.ndarray:
+    """(F, len(components)) cosines of faces with blends, from the faces' anchor cosines."""
+    acc = anchor_sims[:, components[:, 0]] * coefs[:, 0]
+    for j in range(1, components.shape[1]):
+        if coefs[:, j].any():
+            acc += anchor_sims[:, components[:, j]] * coefs[:, j]
+    return acc
+
+
 def particle_cosines(model: AdaptiveModel, faces: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
-    """(len(faces), P) cosine of each face (image rows) with each particle."""
-    x = np.asarray(embeddings[faces], dtype=np.float32)
-    anchor_sims = x @ model.anchor_vectors.T  # (F, A)
-    return np.einsum("fpj,pj->fp", anchor_sims[:, model.components], model.coefs)
+    """(len(faces), P) cosine of each face (image rows) with each particle of the model."""
+    anchor_sims = anchor_cosines(model, faces, embeddings)
+    out = np.empty((len(faces), len(model.log_prior)), dtype=np.float32)
+    # Singles come first and are the anchors themselves: no gather needed.
+    out[:, : len(model.anchors)] = anchor_sims
+    for start, stop, slots in model.blend_groups:  # pairs, then triples
+        comp, coef = model.components[start:stop, :slots], model.coefs[start:stop, :slots]
+        out[:, start:stop] = blend_cosines(anchor_sims, comp, coef)
+    return out
 
 
 def choice_log_likelihood(
     sims: np.ndarray, picked: np.ndarray, betas: np.ndarray, lapse: float
 ) -> np.ndarray:
     """(len(betas), P) log-likelihood of the picks. `sims` is (R, N, P): per round the cosines of
-    the N shown faces with every particle; `picked[r]` the position picked in round r."""
-    total = np.zeros((len(betas), sims.shape[2]), dtype=np.float32)
+    the N shown faces with every particle; `picked[r]` the position picked in round r.
+
+    `betas` doubles from one level to the next, so one exp per (face, particle) serves every
+    level: exp(2β·s) = exp(β·s)² (the exp is most of a request's cost)."""
+    # Product of the per-round probabilities, one log at the end: each factor is >= lapse/N, so
+    # 20 rounds stay far above float64's smallest number.
+    product = np.ones((len(betas), sims.shape[2]), dtype=np.float64)
     n = sims.shape[1]
+    floor = np.float32(lapse / n)
     for r in range(sims.shape[0]):
-        s = sims[r] - sims[r].max(0)  # (N, P), <= 0
-        z = np.exp(betas[:, None, None] * s[None])  # (B, N, P) float32
-        p_pick = z[:, picked[r]] / z.sum(1)
-        total += np.log((1 - lapse) * p_pick + np.float32(lapse / n))
-    return total
+        s = sims[r] - sims[r].max(0)  # (N, P), <= 0 so the powers below cannot overflow
+        z = np.exp(betas[0] * s)
+        for b in range(len(betas)):
+            if b:
+                z *= z
+            product[b] *= (1 - lapse) * z[picked[r]] / z.sum(0) + floor
+    return np.log(product).astype(np.float32)
 
 
 class LikelihoodCache:
@@ -107,20 +139,126 @@ def history_log_likelihood(
     return total
 
 
+def support(weights: np.ndarray, most: int) -> np.ndarray:
+    """Indices of the particles that carry the posterior: at most `most` of the heaviest, and
+    none below 1e-9 of the best (they cannot change a display or a recommendation)."""
+    if len(weights) > most:
+        keep = np.argpartition(-weights, most - 1)[:most]
+    else:
+        keep = np.arange(len(weights))
+    return np.sort(keep[weights[keep] > weights.max() * 1e-9])
+
+
+def round_arrays(rounds: Sequence[RoundRecord]) -> tuple[np.ndarray, np.ndarray]:
+    """(faces shown, flat in round order; position picked in each round)."""
+    faces = np.array([row for r in rounds for row in r.shown])
+    return faces, np.array([r.shown.index(r.picked) for r in rounds])
+
+
 def posterior(
     model: AdaptiveModel,
     history: Sequence[RoundRecord],
     embeddings: np.ndarray,
     cfg: AdaptiveConfig,
+    refined: bool = True,
 ) -> Posterior:
+    """The posterior after `history`; `refined` adds cfg.refine_particles blends near it."""
     rounds = [r for r in history if r.picked is not None]
+    single = np.arange(len(model.log_prior)) < len(model.anchors)
     if not rounds:
         w = np.exp(model.log_prior.astype(np.float64))
-        return Posterior(w / w.sum(), np.full(len(cfg.betas), 1 / len(cfg.betas)))
+        return Posterior(model.components, model.coefs, single, w / w.sum(),
+                         np.full(len(cfg.betas), 1 / len(cfg.betas)))
     loglik = history_log_likelihood(model, rounds, embeddings, cfg)
     joint = loglik + model.log_prior[None, :]
-    top = joint.max()
-    mass = np.exp(joint - top)
+    mass = np.exp(joint - joint.max())
     weights = mass.sum(0, dtype=np.float64)
     beta_weights = mass.sum(1, dtype=np.float64)
-    return Posterior(weights / weights.sum(), beta_weights / beta_weights.sum())
+    keep = support(weights, cfg.support)
+    post = Posterior(model.components[keep], model.coefs[keep], single[keep],
+                     weights[keep] / weights[keep].sum(), beta_weights / beta_weights.sum())
+    if refined and cfg.refine_particles:
+        post = refine(model, post, rounds, embeddings, cfg)
+    return post
+
+
+def refine(
+    model: AdaptiveModel,
+    post: Posterior,
+    rounds: Sequence[RoundRecord],
+    embeddings: np.ndarray,
+    cfg: AdaptiveConfig,
+) -> Posterior:
+    """Adds blends drawn where the posterior is, weighted so the result is still the posterior.
+
+    New pairs/triples take their components from q = ½ uniform + ½ "people the current posterior
+    uses", with the prior's Dirichlet weights. All blends (the model's, drawn from the prior, and
+    these) are then one sample from the mixture m = α·prior + (1-α)·q, so each gets the
+    importance weight likelihood × prior/m (balance heuristic) — no bias from where they came
+    from, only more resolution where it matters. Seeded by the history: same picks, same result.
+    """
+    a = len(model.anchors)
+    faces, picked = round_arrays(rounds)
+    rng = np.random.default_rng([len(faces), *faces.tolist(), *picked.tolist()])
+    usage = np.zeros(a)
+    for j in range(3):
+        used = post.coefs[:, j] > 0
+        usage += np.bincount(post.components[used, j], post.weights[used], minlength=a)
+    # Components come from the people the posterior uses most (R), so the Gram matrix of R
+    # gives every new blend's norm without touching 512-d vectors per blend.
+    r_size = min(a, cfg.refine_people)
+    people = np.argpartition(-usage, r_size - 1)[:r_size]
+    q = np.zeros(a)
+    q[people] = 0.5 / r_size + 0.5 * usage[people] / max(usage[people].sum(), 1e-300)
+    count = cfg.refine_particles
+    slot = rng.choice(r_size, size=(count, 3), p=q[people] / q[people].sum())
+    weights = rng.dirichlet(np.ones(3), size=count).astype(np.float32)
+    pairs = np.arange(count) < count // 2
+    weights[pairs, 2] = 0.0
+    weights[pairs] /= weights[pairs].sum(1, keepdims=True)
+    slot[pairs, 2] = slot[pairs, 0]
+    comps = people[slot]
+    gram = model.anchor_vectors[people] @ model.anchor_vectors[people].T
+    norm2 = np.einsum("pj,pk,pjk->p", weights, weights, gram[slot[:, :, None], slot[:, None, :]])
+    coefs = (weights / np.sqrt(np.maximum(norm2, 1e-12))[:, None]).astype(np.float32)
+    # Likelihood of the new blends.
+    anchor_sims = anchor_cosines(model, faces, embeddings)
+    n = len(rounds[0].shown)
+    sims = blend_cosines(anchor_sims, comps, coefs).reshape(len(rounds), n, -1)
+    betas = np.asarray(cfg.betas, dtype=np.float32)
+    new_loglik = choice_log_likelihood(sims, picked, betas, cfg.lapse)  # (B, count)
+    # The support's blends need their likelihood per beta too: recompute them (few).
+    old_blend = ~post.single
+    old_sims = blend_cosines(anchor_sims, post.components[old_blend], post.coefs[old_blend])
+    old_loglik = choice_log_likelihood(old_sims.reshape(len(rounds), n, -1), picked, betas, cfg.lapse)
+    singles = post.single
+    single_sims = anchor_sims[:, post.components[singles, 0]].reshape(len(rounds), n, -1)
+    single_loglik = choice_log_likelihood(single_sims, picked, betas, cfg.lapse)
+    # Importance ratios prior/m for blends (per ordered component tuple; weights cancel).
+    n_base = cfg.blend_particles
+    alpha = n_base / (n_base + count)
+
+    def log_ratio(c: np.ndarray, is_pair: np.ndarray) -> np.ndarray:
+        k = np.where(is_pair, 2, 3)
+        log_prior = -k * np.log(a)
+        with np.errstate(divide="ignore"):  # q is 0 outside R: those blends came from the prior
+            log_q = (np.log(q[c[:, 0]]) + np.log(q[c[:, 1]])
+                     + np.where(is_pair, 0.0, np.log(q[c[:, 2]])))
+        return log_prior - np.logaddexp(np.log(alpha) + log_prior, np.log1p(-alpha) + log_q)
+
+    old_pairs = post.coefs[old_blend, 2] == 0
+    blend_mass = np.log1p(-cfg.single_prior_mass) - np.log(n_base + count)
+    log_w = np.concatenate([
+        single_loglik + np.log(cfg.single_prior_mass / a),
+        old_loglik + blend_mass + log_ratio(post.components[old_blend], old_pairs),
+        new_loglik + blend_mass + log_ratio(comps, pairs),
+    ], axis=1)  # (B, S')
+    mass = np.exp(log_w - log_w.max())
+    w = mass.sum(0, dtype=np.float64)
+    keep = support(w, cfg.support)
+    all_comps = np.concatenate([post.components[singles], post.components[old_blend], comps])
+    all_coefs = np.concatenate([post.coefs[singles], post.coefs[old_blend], coefs])
+    all_single = np.r_[np.ones(singles.sum(), bool), np.zeros(old_blend.sum() + count, bool)]
+    bw = mass.sum(1, dtype=np.float64)
+    return Posterior(all_comps[keep], all_coefs[keep], all_single[keep],
+                     w[keep] / w[keep].sum(), bw / bw.sum())
