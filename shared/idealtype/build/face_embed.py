@@ -2,32 +2,56 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 
 EMBEDDING_DIMS = 512
 
 
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
 class FaceEmbedder:
-    def __init__(self, model: torch.nn.Module, *, batch_size: int = 32, flip_average: bool = False):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        *,
+        batch_size: int = 32,
+        flip_average: bool = False,
+        bf16: bool = False,
+    ):
         # channels_last: ~20% faster convolutions on CPU, same results to 1e-7.
         self.model = model.eval().to(memory_format=torch.channels_last)
         self.batch_size = batch_size
         # Averaging a face with its mirror image cancels some pose/lighting asymmetry
         # (measured in bench/embedding_quality.py); it doubles the FaceNet cost.
         self.flip_average = flip_average
+        # bfloat16 autocast: ~3x faster on CPUs with AVX512-BF16/AMX, embeddings within
+        # cosine ~1e-4 of float32 (slower than float32 on CPUs without bf16 support).
+        self.bf16 = bf16
+
+    def _forward(self, faces: torch.Tensor) -> np.ndarray:
+        out = np.zeros((len(faces), EMBEDDING_DIMS), dtype=np.float32)
+        precision = (
+            torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+        )
+        with torch.inference_mode(), precision:
+            for start in range(0, len(faces), self.batch_size):
+                batch = faces[start : start + self.batch_size]
+                batch = batch.contiguous(memory_format=torch.channels_last)
+                out[start : start + len(batch)] = self.model(batch).float().numpy()
+        return out
+
+    def embed_pair(self, faces: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """(embeddings of the crops, embeddings of their mirror images), unit rows."""
+        return unit_rows(self._forward(faces)), unit_rows(self._forward(torch.flip(faces, [3])))
 
     def embed(self, faces: torch.Tensor) -> np.ndarray:
         """(n, 3, 160, 160) standardized crops -> (n, 512) float32, unit rows."""
-        out = np.zeros((len(faces), EMBEDDING_DIMS), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(faces), self.batch_size):
-                batch = faces[start : start + self.batch_size].contiguous(
-                    memory_format=torch.channels_last
-                )
-                vectors = self.model(batch)
-                if self.flip_average:
-                    vectors = vectors + self.model(torch.flip(batch, dims=[3]))
-                out[start : start + len(batch)] = vectors.numpy()
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        if self.flip_average:
+            plain, mirrored = self.embed_pair(faces)
+            return unit_rows(plain + mirrored)
+        return unit_rows(self._forward(faces))

@@ -77,9 +77,15 @@ def load_shard_parts(
         size = settings.chunk_size
         for k in range(done["parts"]):
             chunk = mine[k * size : (k + 1) * size]
-            part, sha = Part.from_bytes(dest.get(f"{prefix}part-{k:05d}.npz"))
+            try:
+                part, sha = Part.from_bytes(dest.get(f"{prefix}part-{k:05d}.npz"))
+            except (BlobNotFound, ValueError, KeyError, OSError):
+                sha = None
             if sha != keys_sha(chunk):
-                raise MergeError(f"part {k} of shard {shard} does not match its photo list")
+                raise MergeError(
+                    f"part {k} of shard {shard} is missing, damaged or not from its photo list; "
+                    f"run the shard again with --resume (it recomputes only such parts)"
+                )
             for record in part.records:
                 if record["status"] == "indexed":
                     record["embedding"] = part.embeddings[record.pop("row")]
