@@ -14,7 +14,7 @@ from ..pool import Pool
 from .adaptive_config import DEFAULT, AdaptiveConfig
 from .adaptive_display import informative_round
 from .adaptive_model import adaptive_model
-from .adaptive_rank import recommend, threshold_sample
+from .adaptive_rank import recommend
 from .base import RoundRecord, Strategy, register, shown_celebs
 from .posterior import Posterior, posterior
 
@@ -45,11 +45,8 @@ class AdaptiveStrategy(Strategy):
         self, pool: Pool, history: Sequence[RoundRecord], k: int
     ) -> tuple[np.ndarray, np.ndarray]:
         model = adaptive_model(pool, self.cfg)
-        sample = pool.memo(
-            f"threshold_sample:{self.cfg.model_key}", lambda p: threshold_sample(model, self.cfg)
-        )
         post = self._posterior(pool, history, refined=True)
-        return recommend(model, post, pool.celeb_rows, k, sample, self.cfg)
+        return recommend(model, post, pool.celeb_rows, k, self.cfg)
 
 
 register(AdaptiveStrategy)

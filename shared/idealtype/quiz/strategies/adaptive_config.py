@@ -31,8 +31,12 @@ class AdaptiveConfig:
     top_particles: int = 400
     posterior_cover: float = 0.999
     rank_candidates: int = 300
+    scan_rows: int = 16384  # pools above twice this are scanned cluster by cluster (IVF)
     threshold_sample: int = 1024
-    person_bonus: float = 0.0  # membership rule: + bonus × P(c is the ideal person)
+    # membership rule: score = membership + bonus × P(c is the ideal | the ideal is one person).
+    # bonus 7 = a found target is worth as much as a whole list of 7 liked people.
+    person_bonus: float = 0.0
+    people_slots: int = 0  # the list starts with this many most probable single people
     softness: float = 0.02  # cosine scale of the soft top-1% boundary
     liked_share: float = 0.01
     seed: int = 0
@@ -46,7 +50,7 @@ class AdaptiveConfig:
         """Pool memo key: configs that share hypotheses share the precomputed model."""
         return (
             f"adaptive_model:{self.max_anchors}:{self.blend_particles}:"
-            f"{self.single_prior_mass}:{self.seed}"
+            f"{self.single_prior_mass}:{self.threshold_sample}:{self.seed}"
         )
 
 

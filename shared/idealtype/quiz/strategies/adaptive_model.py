@@ -16,6 +16,7 @@ import numpy as np
 
 from ..pool import Pool
 from .adaptive_config import AdaptiveConfig
+from .adaptive_scan import CentroidTable, centroid_table
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class AdaptiveModel:
     coefs: np.ndarray  # (P, 3) float32, zero for unused slots
     log_prior: np.ndarray  # (P,) float32
     face_of: np.ndarray  # (n_celebs,) most typical image row of each celebrity (-1 outside pool)
-    pool_centroids: np.ndarray  # (G, d) centroids of the pool's celebrities, float32
+    table: CentroidTable  # the pool's centroids, grouped by cluster for fast scans
     key: str  # identifies (index version, pool, hypotheses) for caches
     blend_groups: tuple[tuple[int, int, int], ...]  # (start, stop, components) of pairs, triples
 
@@ -92,7 +93,7 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
         coefs=np.concatenate([single_coefs, blend_coefs]),
         log_prior=log_prior,
         face_of=typical_faces(pool),
-        pool_centroids=np.asarray(pool.index.centroids[rows], dtype=np.float32),
+        table=centroid_table(pool, cfg.threshold_sample, cfg.seed),
         key=f"{pool.index.version}|{pool.key}|{cfg.model_key}",
     )
 

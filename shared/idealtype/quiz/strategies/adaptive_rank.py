@@ -31,30 +31,13 @@ def top_particles(post: Posterior, cfg: AdaptiveConfig) -> tuple[np.ndarray, np.
     return top, w / w.sum()
 
 
-def person_probability(
-    model: AdaptiveModel,
-    post: Posterior,
-    top: np.ndarray,
-    pi: np.ndarray,
-    pool_rows: np.ndarray,
-    cand: np.ndarray,
-) -> np.ndarray:
-    """Posterior probability that each candidate (pool positions) *is* the ideal: the weight of
-    its single-person particle."""
-    single = post.single[top]
-    person = np.searchsorted(pool_rows, model.anchors[post.components[top[single], 0]])
+def person_probability(model: AdaptiveModel, post: Posterior, pool_rows: np.ndarray) -> np.ndarray:
+    """(G,) posterior probability that each pool person *is* the ideal, if the ideal is one
+    person: the weights of the single-person particles, normalized over them."""
     prob = np.zeros(len(pool_rows))
-    np.add.at(prob, person, pi[single])
-    return prob[cand]
-
-
-def threshold_sample(model: AdaptiveModel, cfg: AdaptiveConfig) -> np.ndarray:
-    """Pool centroids on which each particle's top-1% cosine threshold is estimated."""
-    g = len(model.pool_centroids)
-    if g <= cfg.threshold_sample:
-        return model.pool_centroids
-    rows = np.random.default_rng(cfg.seed).choice(g, cfg.threshold_sample, replace=False)
-    return model.pool_centroids[np.sort(rows)]
+    person = np.searchsorted(pool_rows, model.anchors[post.components[post.single, 0]])
+    np.add.at(prob, person, post.weights[post.single])
+    return prob / max(prob.sum(), 1e-300)
 
 
 def recommend(
@@ -62,7 +45,6 @@ def recommend(
     post: Posterior,
     pool_rows: np.ndarray,
     k: int,
-    sample: np.ndarray,
     cfg: AdaptiveConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(celebrity rows, cosine to the posterior mean direction) of the k best, best first."""
@@ -70,21 +52,28 @@ def recommend(
     vectors = particle_vectors(model, post, top)
     mean = (pi @ vectors).astype(np.float32)  # float32: a float64 operand copies the centroids
     mean /= max(float(np.linalg.norm(mean)), 1e-12)
-    closeness = model.pool_centroids @ mean
-    n_near = min(cfg.rank_candidates, len(pool_rows) - 1)
-    near = np.argpartition(-closeness, n_near)[:n_near]
+    near = model.table.nearest(mean, cfg.rank_candidates, cfg.scan_rows)
     components = np.searchsorted(pool_rows, model.anchors[post.components[top].ravel()])
-    cand = np.unique(np.concatenate([near, components]))
+    person = person_probability(model, post, pool_rows)
+    n_people = min(max(cfg.people_slots, 1) * 4, len(pool_rows) - 1)
+    likely_people = np.argpartition(-person, n_people)[:n_people]
+    cand = np.unique(np.concatenate([near, components, likely_people]))
+    centroids = model.table.rows(cand)
+    closeness = centroids @ mean
     if cfg.rank_rule == "closeness":
-        score = closeness[cand]
+        score = closeness
     elif cfg.rank_rule == "people":
-        score = person_probability(model, post, top, pi, pool_rows, cand)
+        score = person[cand]
     else:
-        sims = model.pool_centroids[cand] @ vectors.T  # (C, T)
-        thresholds = np.quantile(sample @ vectors.T, 1 - cfg.liked_share, axis=0)
+        sims = centroids @ vectors.T  # (C, T)
+        thresholds = np.quantile(model.table.sample @ vectors.T, 1 - cfg.liked_share, axis=0)
         membership = 1.0 / (1.0 + np.exp(-(sims - thresholds) / cfg.softness))
-        score = membership @ pi
-        if cfg.person_bonus:
-            score = score + cfg.person_bonus * person_probability(model, post, top, pi, pool_rows, cand)
-    order = np.lexsort((-closeness[cand], -np.round(score, 6)))[:k]
-    return pool_rows[cand[order]], closeness[cand[order]].astype(np.float32)
+        score = membership @ pi + cfg.person_bonus * person[cand]
+    order = np.lexsort((-closeness, -np.round(score, 6)))
+    if cfg.people_slots:
+        # The first slots go to the most probable single people (the ideal may be one face).
+        first = np.lexsort((-closeness, -person[cand]))[: cfg.people_slots]
+        first = first[person[cand[first]] > 0]
+        order = np.r_[first, order[~np.isin(order, first)]]
+    order = order[:k]
+    return pool_rows[cand[order]], closeness[order].astype(np.float32)
