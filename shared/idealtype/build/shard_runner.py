@@ -263,7 +263,9 @@ class ShardRunner:
                 detect(k + 1)
                 fetch(k + 2)
                 done_front = fronts[k].result()
-                fetches[k] = None  # let the decoded photos go
+                # Drop the futures: they hold the part's decoded photos and crops (~0.5 MB a
+                # photo), which otherwise pile up over a whole gallery.
+                fetches[k] = fronts[k] = None
                 if isinstance(done_front, Part):
                     part = done_front
                     result.parts_reused += 1
@@ -307,8 +309,9 @@ class ShardRunner:
 
 
 def release_freed_memory() -> None:
-    """Give freed heap back to the OS. Without it glibc keeps the fragments of thousands of
-    differently sized photos and MTCNN box batches: a full LFW build grew past 7 GB RSS."""
+    """Give freed heap back to the OS: glibc keeps the fragments of thousands of differently
+    sized photos and MTCNN box batches (measured: detection alone +100 MB per 1,000 photos
+    without it, flat with it)."""
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
 
