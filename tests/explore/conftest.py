@@ -53,6 +53,8 @@ class PlantedGallery:
     mislabeled_id: str  # a photo of c00003 filed under c00007
     duplicate_ids: tuple[str, str]  # (original under c00010, copy filed under c00011)
     within_ids: tuple[str, str]  # (original, copy) both under c00015
+    stranger_id: str  # under c00012, like nobody in the gallery; from a 3-face group photo
+    alias_celeb: str  # c00020 under a second name: c00020's last two photos are filed here
     solo_celeb: str  # one photo only
     ghost_celeb: str  # every file skipped by the build: only in report.json
     skipped: list[dict]
@@ -78,13 +80,20 @@ def planted_gallery(tmp_path) -> PlantedGallery:
     twin_copy = emb[twin] + rng.standard_normal(emb.shape[1]).astype(np.float32) * 0.002
     # 4. a celebrity with a single photo (a new face direction)
     solo = rng.standard_normal(emb.shape[1]).astype(np.float32)
+    # 5. a photo like nobody in the gallery, where the build picked a face cut by the frame
+    stranger = rng.standard_normal(emb.shape[1]).astype(np.float32)
     extra = [("dup0copy0000000a", "c00011", copy), ("twin0copy000000b", "c00015", twin_copy),
-             ("solo000000000000c", "solo_star", solo)]
+             ("solo000000000000c", "solo_star", solo), ("stranger0000000d", "c00012", stranger)]
     for image_id, celeb_id, vector in extra:
         images.append({"image_id": image_id, "celeb_id": celeb_id, "source": f"{celeb_id}/{image_id}.jpg",
-                       "box": [0, 0, 96, 96], "prob": 0.99, "crop": face_crop_key(image_id)})
+                       "box": [0, 0, 96, 96], "prob": 0.99, "crop": face_crop_key(image_id),
+                       "faces": 1, "size": [96, 96]})
         emb = np.vstack([emb, vector[None]])
-    # 5. the build report: a celebrity whose only file had no face, and a skipped file of c00002
+    images[-1].update(faces=3, box=[-60, 0, 40, 96])  # 60% of the box outside the photo
+    # 6. one person under two names
+    for row in (20 * PER_CELEB + 2, 20 * PER_CELEB + 3):
+        images[row]["celeb_id"] = "c00020_alias"
+    # 7. the build report: a celebrity whose only file had no face, and a skipped file of c00002
     skipped = [{"source": "ghost_star/a.jpg", "reason": "no_face"},
                {"source": "c00002/broken.jpg", "reason": "unreadable", "detail": "truncated"}]
     celeb_info = {c["celeb_id"]: {"name": c["name"], "tags": c["tags"]} for c in clean.celebs}
@@ -101,6 +110,7 @@ def planted_gallery(tmp_path) -> PlantedGallery:
     crops["dup0copy0000000a"] = crops[images[original]["image_id"]]
     crops["twin0copy000000b"] = crops[images[twin]["image_id"]]
     crops["solo000000000000c"] = face_crop(faces, 99, 999)
+    crops["stranger0000000d"] = face_crop(faces, 98, 998)
     for image_id, data in crops.items():
         store.put(face_crop_key(image_id), data, "image/jpeg")
     return PlantedGallery(
@@ -109,6 +119,8 @@ def planted_gallery(tmp_path) -> PlantedGallery:
         mislabeled_id=moved["image_id"],
         duplicate_ids=(images[original]["image_id"], "dup0copy0000000a"),
         within_ids=(images[twin]["image_id"], "twin0copy000000b"),
+        stranger_id="stranger0000000d",
+        alias_celeb="c00020_alias",
         solo_celeb="solo_star",
         ghost_celeb="ghost_star",
         skipped=skipped,

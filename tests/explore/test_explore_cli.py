@@ -45,6 +45,12 @@ def test_explore_writes_report_and_suggestions_without_touching_the_gallery(
     ]
     assert planted_gallery.within_ids[1] in {r["image_id"] for r in by_action["remove_duplicate"]}
     assert {r["celeb_id"] for r in by_action["add_photos"]} == {"solo_star", "ghost_star"}
+    # the stranger came from a group photo with a half-cut box: ask about the face, not the label
+    (check,) = by_action["check_face"]
+    assert check["image_id"] == planted_gallery.stranger_id and "3 faces" in check["question"]
+    assert [(r["celeb_id"], r["to_celeb_id"]) for r in by_action["merge_celebrities"]] == [
+        ("c00020", "c00020_alias")
+    ]
     assert all("?" in r["question"] for r in rows)
 
 
@@ -52,11 +58,12 @@ def test_thresholds_are_options(planted_gallery, tmp_path):
     out = tmp_path / "strict"
     # a threshold no pair can reach: no duplicates; min-faces 6 lists every celebrity
     assert main(["explore", planted_gallery.root, "--out", str(out),
-                 "--duplicate-threshold", "1.5", "--min-faces", "6", "--components", "3"]) == 0
+                 "--duplicate-across-threshold", "1.5", "--duplicate-within-threshold", "1.5",
+                 "--min-faces", "6", "--components", "3"]) == 0
     findings = json.loads((out / "findings.json").read_text())
     assert findings["duplicates_across"] == findings["duplicates_within"] == []
     assert len(findings["principal_components"]) == 3
-    assert len(findings["too_few_faces"]) == 26  # 24 synthetic + solo + ghost
+    assert len(findings["too_few_faces"]) == 27  # 24 synthetic + alias + solo + ghost
     assert not (out / "fix_suggestions.csv").exists()
 
 

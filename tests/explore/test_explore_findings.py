@@ -63,7 +63,7 @@ def test_clean_gallery_has_no_suspects(tmp_path):
     store = LocalBlobStore(tmp_path)
     make_synthetic_index(store, 30, 3, seed=5)
     findings = compute_findings(load_index(store))
-    assert findings["mislabeled"] == []
+    assert findings["mislabeled"] == findings["unlike_own"] == findings["same_person"] == []
     assert findings["duplicates_across"] == findings["duplicates_within"] == []
     assert findings["too_few_faces"] == []
     assert len(findings["dimensions"]) == 512
@@ -88,6 +88,13 @@ def test_planted_problems_are_found(planted_gallery):
     assert [d["image_ids"] for d in findings["duplicates_within"]] == [
         list(planted_gallery.within_ids)
     ]
+    assert [m["image_id"] for m in findings["unlike_own"]] == [planted_gallery.stranger_id]
+    stranger = findings["unlike_own"][0]
+    assert stranger["faces_in_photo"] == 3 and stranger["box_outside"] == 0.6
+    assert "faces_in_photo" not in mislabeled[planted_gallery.mislabeled_id]
+    assert [p["celeb_ids"] for p in findings["same_person"]] == [["c00020", "c00020_alias"]]
+    assert findings["same_person"][0]["n_faces"] == [2, 2]
+
     few = {t["celeb_id"]: t for t in findings["too_few_faces"]}
     assert set(few) == {planted_gallery.solo_celeb, planted_gallery.ghost_celeb}
     assert few[planted_gallery.solo_celeb]["n_faces"] == 1
@@ -96,9 +103,11 @@ def test_planted_problems_are_found(planted_gallery):
     }
     assert findings["summary"]["single_photo_celebs_not_judged"] == 1
     assert [s["source"] for s in findings["skipped_files"]] == ["ghost_star/a.jpg", "c00002/broken.jpg"]
-    # the widest celebrity is the one holding a stranger's photo
-    assert findings["spread"][0]["celeb_id"] == "c00007"
-    assert findings["spread"][0]["outliers"][0]["image_id"] == planted_gallery.mislabeled_id
+    # the widest celebrities are the three holding a stranger's photo, which they list first
+    widest = {s["celeb_id"]: s["outliers"][0]["image_id"] for s in findings["spread"][:3]}
+    assert widest == {"c00007": planted_gallery.mislabeled_id,
+                      "c00011": planted_gallery.duplicate_ids[1],
+                      "c00012": planted_gallery.stranger_id}
     # every image the findings mention is described, with its crop key
     mentioned = {m["image_id"] for m in findings["mislabeled"]}
     mentioned |= {f["image_id"] for d in findings["dimensions"] for f in d["low"] + d["high"]}

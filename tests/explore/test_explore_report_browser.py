@@ -72,6 +72,12 @@ def test_report_renders_and_pages(planted_gallery, tmp_path, page):
                            ".every(img => img.complete && img.naturalWidth > 0)")
     page.screenshot(path=str(ARTIFACTS / "mislabeled.png"), full_page=True)
 
+    page.locator("#tabs a[data-id=unlike]").click()
+    assert cards.count() == 1 and "3 faces in the photo" in cards.first.inner_text()
+    page.locator("#tabs a[data-id=same-person]").click()
+    assert "Celebrity 20" in cards.first.locator("h3").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "same_person.png"))
+
     page.locator("#tabs a[data-id=few]").click()
     assert "솔로 스타" in page.locator("#view table").inner_text()
     assert "ghost_star" in page.locator("#view table").inner_text()

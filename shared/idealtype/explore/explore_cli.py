@@ -13,9 +13,12 @@ from .findings import ExploreSettings
 THRESHOLD_HELP = {
     "per_side": "faces at each end of an axis",
     "components": "principal components to show",
-    "mislabel_own_max": "flag a photo only if its cos to its own celebrity is below this",
-    "mislabel_margin": "...and another celebrity is at least this much more similar",
-    "duplicate_threshold": "cosine at or above which two photos count as the same picture",
+    "mislabel_own_max": "a photo is unlike its celebrity below this cos to the others' mean",
+    "mislabel_other_min": "...and likely mislabeled if another celebrity reaches this cos",
+    "mislabel_margin": "...by at least this much more than its own",
+    "duplicate_across_threshold": "cos at which two photos of different people are one picture",
+    "duplicate_within_threshold": "cos at which two photos of one person are one picture",
+    "same_person_threshold": "centroid cos at which two celebrities may be one person",
     "min_faces": "list celebrities with fewer usable faces than this",
 }
 
@@ -68,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
     summary = findings["summary"]
     print(
         f"explore: {summary['mislabeled']} likely mislabeled, "
+        f"{summary['unlike_own']} unlike their celebrity, "
         f"{summary['duplicates_across']} duplicate pairs across people, "
         f"{summary['duplicates_within']} within one person, "
+        f"{summary['same_person']} celebrity pairs that may be one person, "
         f"{summary['too_few_faces']} celebrities with < {settings.min_faces} faces, "
         f"{summary['skipped_files']} skipped files in the build report; "
         f"{len(findings['images'])} crops copied ({len(result['missing_crops'])} missing) "

@@ -22,14 +22,14 @@ def name(findings: dict[str, Any], celeb_id: str) -> str:
     return findings["celebs"].get(celeb_id, {}).get("name", celeb_id)
 
 
-def fits(value: float | None, own_max: float) -> bool:
-    return value is not None and value >= own_max
+def fits(value: float | None, fit_min: float) -> bool:
+    return value is not None and value >= fit_min
 
 
 def duplicate_across(findings: dict[str, Any], dup: dict[str, Any]) -> dict[str, Any]:
     """Which copy is the wrong one? The one that fits its own celebrity worse, provided the other
     copy clearly fits its celebrity; otherwise only a person can tell."""
-    own_max = findings["settings"]["mislabel_own_max"]
+    fit_min = findings["settings"]["mislabel_other_min"]  # "clearly fits": a genuine match
     (img_a, img_b), (celeb_a, celeb_b) = dup["image_ids"], dup["celeb_ids"]
     fit_a, fit_b = dup["own_similarity"]
     evidence = f"cos {dup['similarity']:.3f}; own fit {fit_a} vs {fit_b}"
@@ -37,7 +37,7 @@ def duplicate_across(findings: dict[str, Any], dup: dict[str, Any]) -> dict[str,
         (img_a, celeb_a, celeb_b, fit_a, fit_b),
         (img_b, celeb_b, celeb_a, fit_b, fit_a),
     ):
-        if fits(good_fit, own_max) and (bad_fit is None or bad_fit < good_fit):
+        if fits(good_fit, fit_min) and (bad_fit is None or bad_fit < good_fit):
             if bad_fit is None:
                 question = (
                     f"{name(findings, bad_celeb)}'s only photo {bad} is the same picture as one of "
@@ -59,20 +59,41 @@ def duplicate_across(findings: dict[str, Any], dup: dict[str, Any]) -> dict[str,
                       to_celeb_id=celeb_b, evidence=evidence)
 
 
-def fix_suggestions(findings: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for m in findings["mislabeled"]:
+def wrong_face_note(findings: dict[str, Any], suspect: dict[str, Any]) -> str:
+    """Why the build may have indexed another face than the person the photo is filed under."""
+    notes = []
+    if suspect.get("faces_in_photo"):
+        notes.append(f"the photo has {suspect['faces_in_photo']} faces")
+    if suspect.get("box_outside", 0) >= findings["settings"]["wrong_face_box_outside"]:
+        notes.append(f"the indexed box is {suspect['box_outside']:.0%} outside the frame")
+    return " and ".join(notes)
+
+
+def photo_suspect(findings: dict[str, Any], m: dict[str, Any], mislabeled: bool) -> dict:
+    who, image_id = name(findings, m["celeb_id"]), m["image_id"]
+    other = name(findings, m["other_celeb_id"])
+    evidence = f"cos to own celebrity {m['own_similarity']:.3f}"
+    if mislabeled:
+        evidence += f", to {m['other_celeb_id']} {m['other_similarity']:.3f}"
+    fields = {"image_id": image_id, "celeb_id": m["celeb_id"], "evidence": evidence}
+    note = wrong_face_note(findings, m)
+    if note:
+        looks = f"the indexed face looks like {other}, " if mislabeled else ""
         question = (
-            f"Move photo {m['image_id']} from {name(findings, m['celeb_id'])} to "
-            f"{name(findings, m['other_celeb_id'])}? (or remove it if it is neither)"
+            f"Photo {image_id} of {who}: {looks}{note}. Was the wrong face indexed? "
+            "Crop the photo to the right face, or remove it?"
         )
-        evidence = (
-            f"cos to own celebrity {m['own_similarity']:.3f}, "
-            f"to {m['other_celeb_id']} {m['other_similarity']:.3f}"
-        )
-        rows.append(suggestion(findings, "move", question, image_id=m["image_id"],
-                               celeb_id=m["celeb_id"], to_celeb_id=m["other_celeb_id"],
-                               evidence=evidence))
+        return suggestion(findings, "check_face", question, **fields)
+    if mislabeled:
+        question = f"Move photo {image_id} from {who} to {other}? (or remove it if it is neither)"
+        return suggestion(findings, "move", question, to_celeb_id=m["other_celeb_id"], **fields)
+    question = f"Photo {image_id} does not look like {who}'s other photos: is it {who}? Remove it if not."
+    return suggestion(findings, "review_photo", question, **fields)
+
+
+def fix_suggestions(findings: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = [photo_suspect(findings, m, mislabeled=True) for m in findings["mislabeled"]]
+    rows += [photo_suspect(findings, m, mislabeled=False) for m in findings["unlike_own"]]
     rows += [duplicate_across(findings, d) for d in findings["duplicates_across"]]
     for d in findings["duplicates_within"]:
         keep, drop = d["image_ids"]
@@ -82,6 +103,14 @@ def fix_suggestions(findings: dict[str, Any]) -> list[dict[str, Any]]:
         )
         rows.append(suggestion(findings, "remove_duplicate", question, image_id=drop,
                                celeb_id=d["celeb_ids"][1], evidence=f"cos {d['similarity']:.3f}"))
+    for p in findings["same_person"]:
+        (a, b), (n_a, n_b) = p["celeb_ids"], p["n_faces"]
+        question = (
+            f"Are {name(findings, a)} ({n_a} photos) and {name(findings, b)} ({n_b} photos) the "
+            "same person? Merge them, or move the photos filed under the wrong name?"
+        )
+        rows.append(suggestion(findings, "merge_celebrities", question, celeb_id=a, to_celeb_id=b,
+                               evidence=f"centroid cos {p['similarity']:.3f}"))
     min_faces = findings["settings"]["min_faces"]
     for t in findings["too_few_faces"]:
         question = (

@@ -86,12 +86,25 @@ def celeb_spread(
     return result
 
 
-def likely_mislabeled(fit: LabelFit, own_max: float, margin: float) -> np.ndarray:
-    """Rows far from their own celebrity (leave-one-out cos < own_max) and closer, by at least
-    `margin`, to another celebrity's centroid; most suspicious (largest gap) first. Photos of
-    celebrities with a single photo are never flagged: there is nothing to compare them with."""
+def photo_suspects(
+    fit: LabelFit, own_max: float, other_min: float, margin: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows unlike their own celebrity (leave-one-out cos < own_max), split in two:
+    - likely mislabeled: they also match another celebrity (cos ≥ other_min, and at least
+      `margin` above their own), largest gap first;
+    - unlike their own: no other celebrity claims them either (a wrong face picked in a group
+      photo, a bad crop, someone not in the gallery, or just an unusual photo), lowest first.
+    Why other_min: the best of thousands of unrelated centroids is itself ~0.55 for a typical
+    photo, so "closer to someone else" means little unless that someone is a real match.
+    Photos of single-photo celebrities are never flagged: there is nothing to compare them with."""
     own = fit.own_similarity
     gap = fit.other_similarity - own
     with np.errstate(invalid="ignore"):
-        flagged = np.flatnonzero((own < own_max) & (gap >= margin))
-    return flagged[np.argsort(-gap[flagged], kind="stable")]
+        unlike = own < own_max
+        claimed = unlike & (fit.other_similarity >= other_min) & (gap >= margin)
+    mislabeled = np.flatnonzero(claimed)
+    unclaimed = np.flatnonzero(unlike & ~claimed)
+    return (
+        mislabeled[np.argsort(-gap[mislabeled], kind="stable")],
+        unclaimed[np.argsort(own[unclaimed], kind="stable")],
+    )

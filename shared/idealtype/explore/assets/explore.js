@@ -63,20 +63,37 @@
           face(o.image_id, { value: fmt(o.own_similarity), named: false })))))));
   }
 
-  function mislabeledCard(m) {
+  function hints(m) {
+    const notes = [];
+    if (m.faces_in_photo) notes.push(m.faces_in_photo + " faces in the photo");
+    if (m.box_outside) notes.push("indexed face box " + Math.round(100 * m.box_outside) + "% outside the frame");
+    return notes.length ? h("p", { class: "hint", text: notes.join(" · ") +
+      ": the build may have indexed another face than the one shown." }) : null;
+  }
+
+  function suspectCard(m) {
+    const claimed = Boolean(m.other_examples);
     return h("section", { class: "card" },
-      h("h3", {}, celebName(m.celeb_id) + " → " + celebName(m.other_celeb_id) + "?",
-        h("small", {}, "  cos to own " + fmt(m.own_similarity) + " · to " +
+      h("h3", {}, celebName(m.celeb_id) + (claimed ? " → " + celebName(m.other_celeb_id) + "?" : ""),
+        h("small", {}, "  cos to own " + fmt(m.own_similarity) + " · nearest other: " +
           celebName(m.other_celeb_id) + " " + fmt(m.other_similarity))),
       h("div", { class: "compare" },
         h("div", {}, h("h4", { text: "suspect" }), face(m.image_id, { suspect: true, named: false })),
-        h("div", {}, h("h4", { text: "filed as " + celebName(m.celeb_id) }),
+        h("div", {}, h("h4", { text: "filed as " + celebName(m.celeb_id) + " (most alike)" }),
           h("div", { class: "faces" }, m.own_examples.map((id) => face(id, { named: false })))),
-        h("div", {}, h("h4", { text: "looks like " + celebName(m.other_celeb_id) }),
-          h("div", { class: "faces" }, m.other_examples.map((id) => face(id, { named: false }))))),
-      h("p", { class: "question", text: "Move this photo from " + celebName(m.celeb_id) + " to " +
-        celebName(m.other_celeb_id) + "?" }),
+        claimed ? h("div", {}, h("h4", { text: "looks like " + celebName(m.other_celeb_id) }),
+          h("div", { class: "faces" }, m.other_examples.map((id) => face(id, { named: false })))) : h("div")),
+      hints(m),
       h("p", { class: "muted", text: "file: " + ((D.images[m.image_id] || {}).source || m.image_id) }));
+  }
+
+  function samePersonCard(p) {
+    return h("section", { class: "card" },
+      h("h3", {}, p.celeb_ids.map(celebName).join(" = ") + "?",
+        h("small", {}, "  centroid cos " + fmt(p.similarity) + " · " + p.n_faces.join(" / ") + " photos")),
+      h("div", { class: "compare two" }, p.celeb_ids.map((id, i) =>
+        h("div", {}, h("h4", { text: celebName(id) }),
+          h("div", { class: "faces" }, p.examples[i].map((img) => face(img, { named: false })))))));
   }
 
   function duplicateCard(d) {
@@ -117,14 +134,23 @@
     { id: "spread", title: "Spread", items: D.spread, size: 20, table: spreadTable,
       intro: "Celebrities with 2+ photos, widest first. Spread = mean cosine distance between " +
         "their photos; each photo's number is its cosine to the mean of the others." },
-    { id: "mislabeled", title: "Likely mislabeled", items: D.mislabeled, size: 15, card: mislabeledCard,
-      intro: "Photos whose cosine to their own celebrity (others' photos only) is below " +
-        S.mislabel_own_max + " and at least " + S.mislabel_margin + " below another celebrity's." },
+    { id: "mislabeled", title: "Likely mislabeled", items: D.mislabeled, size: 15, card: suspectCard,
+      intro: "Photos whose cosine to the rest of their celebrity's photos is below " +
+        S.mislabel_own_max + " while another celebrity reaches " + S.mislabel_other_min +
+        " (and at least " + S.mislabel_margin + " more)." },
+    { id: "unlike", title: "Unlike their celebrity", items: D.unlike_own, size: 15, card: suspectCard,
+      intro: "Photos whose cosine to the rest of their celebrity's photos is below " +
+        S.mislabel_own_max + " with no other celebrity matching them: a wrong face indexed from a " +
+        "group photo, someone not in the gallery, or an unusual photo. Lowest first." },
     { id: "dup-across", title: "Duplicates across people", items: D.duplicates_across, size: 20,
       card: duplicateCard, intro: "The same picture under different celebrities (cosine ≥ " +
-        S.duplicate_threshold + ")." },
+        S.duplicate_across_threshold + ")." },
     { id: "dup-within", title: "Duplicates within", items: D.duplicates_within, size: 20,
-      card: duplicateCard, intro: "The same picture twice under one celebrity." },
+      card: duplicateCard, intro: "The same picture (or a burst shot) twice under one celebrity " +
+        "(cosine ≥ " + S.duplicate_within_threshold + ")." },
+    { id: "same-person", title: "Same person?", items: D.same_person, size: 20, card: samePersonCard,
+      intro: "Celebrity pairs whose centroids have cosine ≥ " + S.same_person_threshold +
+        ": one person under two names, or photos filed under each other's names." },
     { id: "few", title: "Too few faces", items: D.too_few_faces, size: 50, table: tooFewTable,
       intro: "Fewer than " + S.min_faces + " usable faces: their labels can't be cross-checked " +
         "and their centroid is a single photo (or none)." },
@@ -140,9 +166,11 @@
     return h("div", {},
       h("h2", { text: "What may be wrong in this gallery" }),
       h("div", { class: "summary" },
-        card(byId("mislabeled"), "photos closer to another celebrity than to their own"),
+        card(byId("mislabeled"), "photos that match another celebrity, not their own"),
+        card(byId("unlike"), "photos unlike the rest of their celebrity's"),
         card(byId("dup-across"), "pairs: one picture filed under two people"),
         card(byId("dup-within"), "pairs: one picture twice under one person"),
+        card(byId("same-person"), "celebrity pairs that may be one person"),
         card(byId("few"), "celebrities with fewer than " + S.min_faces + " usable faces"),
         card(byId("skipped"), "files the build skipped")),
       h("p", { class: "muted", text: single + (single === 1 ? " celebrity has" : " celebrities have") +
