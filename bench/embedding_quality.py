@@ -136,19 +136,31 @@ def score(embeddings: np.ndarray, labels: np.ndarray, valid: np.ndarray) -> dict
     }
 
 
-def index_embeddings(index_dir: str, photos: list[Path], gallery: Path) -> np.ndarray:
-    """Embeddings of a published index, aligned to `photos` (zeros where not indexed)."""
+def index_rows(index_dir: str, photos: list[Path], gallery: Path):
+    """(index, row of each photo in it or -1)."""
     from idealtype.blobstore import open_store
     from idealtype.index_format import load_index
 
     index = load_index(open_store(index_dir))
     row_of = {image["source"]: row for row, image in enumerate(index.images)}
-    out = np.zeros((len(photos), index.embeddings.shape[1]), np.float32)
-    for i, photo in enumerate(photos):
-        row = row_of.get(photo.relative_to(gallery).as_posix())
-        if row is not None:
-            out[i] = index.embeddings[row]
+    rows = np.array([row_of.get(p.relative_to(gallery).as_posix(), -1) for p in photos])
+    return index, rows
+
+
+def index_embeddings(index, rows: np.ndarray) -> np.ndarray:
+    """Embeddings of a published index aligned to the photos (zeros where not indexed)."""
+    out = np.zeros((len(rows), index.embeddings.shape[1]), np.float32)
+    out[rows >= 0] = index.embeddings[rows[rows >= 0]]
     return out
+
+
+def index_boxes(index, rows: np.ndarray) -> np.ndarray:
+    """The face boxes the build job chose (same detector and rule as detect_all)."""
+    boxes = np.full((len(rows), 4), np.nan)
+    for i, row in enumerate(rows):
+        if row >= 0:
+            boxes[i] = index.images[row]["box"]
+    return boxes
 
 
 def main() -> None:
@@ -167,6 +179,11 @@ def main() -> None:
         "--bf16", action="store_true", help="also score bfloat16 FaceNet (autocast)"
     )
     parser.add_argument("--from-index", help="also score the embeddings of this published index")
+    parser.add_argument(
+        "--boxes-from-index",
+        action="store_true",
+        help="take the face boxes from --from-index instead of running MTCNN again",
+    )
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "idealtype" / "bench"))
     parser.add_argument("--out", default="embedding_quality.json")
     args = parser.parse_args()
@@ -179,7 +196,13 @@ def main() -> None:
     started = time.perf_counter()
     photos, labels = evaluation_set(gallery, args.max_people)
     print(f"{len(photos)} photos of {labels.max() + 1} people from {gallery}", flush=True)
-    boxes = detect_all(photos, Path(args.cache), args.min_face)
+    index = rows = None
+    if args.from_index:
+        index, rows = index_rows(args.from_index, photos, gallery)
+    if index is not None and args.boxes_from_index:
+        boxes = index_boxes(index, rows)
+    else:
+        boxes = detect_all(photos, Path(args.cache), args.min_face)
     valid = ~np.isnan(boxes[:, 0])
     print(f"faces found in {valid.sum()} of {len(photos)} photos", flush=True)
 
@@ -203,6 +226,7 @@ def main() -> None:
         "gallery": str(gallery),
         "photos": len(photos),
         "faces_found": int(valid.sum()),
+        "boxes": f"from index {args.from_index}" if args.boxes_from_index else "detected here",
         "targets": TARGETS,
         "baseline": baseline,
         "best": best,
@@ -215,8 +239,8 @@ def main() -> None:
         "seconds": round(time.perf_counter() - started, 1),
         "machine": machine(),
     }
-    if args.from_index:
-        emb = index_embeddings(args.from_index, photos, gallery)
+    if index is not None:
+        emb = index_embeddings(index, rows)
         in_index = np.abs(emb).sum(1) > 0
         result["index"] = {"location": args.from_index, **score(emb, labels, in_index)}
         print("index:", json.dumps(result["index"]))

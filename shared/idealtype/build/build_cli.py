@@ -107,6 +107,13 @@ def _settings(args: argparse.Namespace, weights_sha256: str):
     )
 
 
+def _nested(inner: str, outer: str) -> bool:
+    from idealtype.build.build_settings import canonical_location
+
+    inner, outer = canonical_location(inner).rstrip("/"), canonical_location(outer).rstrip("/")
+    return inner == outer or inner.startswith(outer + "/")
+
+
 def _print_summary(version: str, report: dict[str, Any], dest: str, seconds: float) -> None:
     summary = report["summary"]
     print(f"published index {version} to {dest} in {seconds:.0f}s")
@@ -139,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
         args.shard = (args.shard_index, args.shards)
     if args.merge and args.shard is not None:
         print("--merge publishes finished shards; run shards without it", file=sys.stderr)
+        return 2
+    if _nested(args.out, args.source):
+        print("--out must not be inside SOURCE (the index would be read as photos)", file=sys.stderr)
         return 2
 
     import torch

@@ -67,6 +67,8 @@ def load_shard_parts(
             done = json.loads(dest.get(prefix + "done.json"))
         except BlobNotFound:
             raise MergeError(f"shard {shard} of {n_shards} has not finished") from None
+        if not done.get("finished"):
+            raise MergeError(f"shard {shard} of {n_shards} is still running or was interrupted")
         mine = by_shard[shard]
         if done["items_sha"] != keys_sha(mine):
             raise MergeError(

@@ -228,6 +228,9 @@ class ShardRunner:
             if progress
             else None
         )
+        # Until this shard finishes, its done.json says so: a merge must never combine a
+        # finished earlier run's marker with parts this run is rewriting.
+        self.dest.put(prefix + "done.json", json.dumps({"finished": False}).encode())
         crops = set(self.dest.list("faces/")) if resume else set()
         reused = [
             self._reusable(prefix, k, chunk, crops) if resume else None
@@ -281,6 +284,7 @@ class ShardRunner:
         if bar is not None:
             bar.close()
         done = {
+            "finished": True,
             "shard": shard,
             "n_shards": n_shards,
             "parts": len(chunks),
