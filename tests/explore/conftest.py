@@ -54,6 +54,7 @@ class PlantedGallery:
     duplicate_ids: tuple[str, str]  # (original under c00010, copy filed under c00011)
     within_ids: tuple[str, str]  # (original, copy) both under c00015
     stranger_id: str  # under c00012, like nobody in the gallery; from a 3-face group photo
+    pair_ids: tuple[str, str]  # pair_star's (genuine photo, stranger from a 2-face photo)
     alias_celeb: str  # c00020 under a second name: c00020's last two photos are filed here
     solo_celeb: str  # one photo only
     ghost_celeb: str  # every file skipped by the build: only in report.json
@@ -82,18 +83,24 @@ def planted_gallery(tmp_path) -> PlantedGallery:
     solo = rng.standard_normal(emb.shape[1]).astype(np.float32)
     # 5. a photo like nobody in the gallery, where the build picked a face cut by the frame
     stranger = rng.standard_normal(emb.shape[1]).astype(np.float32)
-    extra = [("dup0copy0000000a", "c00011", copy), ("twin0copy000000b", "c00015", twin_copy),
-             ("solo000000000000c", "solo_star", solo), ("stranger0000000d", "c00012", stranger)]
-    for image_id, celeb_id, vector in extra:
+    # 6. a two-photo celebrity whose second photo is a stranger from a group photo
+    pair_good, pair_bad = rng.standard_normal((2, emb.shape[1])).astype(np.float32)
+    extra = [("dup0copy0000000a", "c00011", copy, {}),
+             ("twin0copy000000b", "c00015", twin_copy, {}),
+             ("solo000000000000c", "solo_star", solo, {}),
+             # 60% of this box lies outside the photo
+             ("stranger0000000d", "c00012", stranger, {"faces": 3, "box": [-60, 0, 40, 96]}),
+             ("pairgood0000000e", "pair_star", pair_good, {}),
+             ("pairbad00000000f", "pair_star", pair_bad, {"faces": 2})]
+    for image_id, celeb_id, vector, build_notes in extra:
         images.append({"image_id": image_id, "celeb_id": celeb_id, "source": f"{celeb_id}/{image_id}.jpg",
                        "box": [0, 0, 96, 96], "prob": 0.99, "crop": face_crop_key(image_id),
-                       "faces": 1, "size": [96, 96]})
+                       "faces": 1, "size": [96, 96], **build_notes})
         emb = np.vstack([emb, vector[None]])
-    images[-1].update(faces=3, box=[-60, 0, 40, 96])  # 60% of the box outside the photo
-    # 6. one person under two names
+    # 7. one person under two names
     for row in (20 * PER_CELEB + 2, 20 * PER_CELEB + 3):
         images[row]["celeb_id"] = "c00020_alias"
-    # 7. the build report: a celebrity whose only file had no face, and a skipped file of c00002
+    # 8. the build report: a celebrity whose only file had no face, and a skipped file of c00002
     skipped = [{"source": "ghost_star/a.jpg", "reason": "no_face"},
                {"source": "c00002/broken.jpg", "reason": "unreadable", "detail": "truncated"}]
     celeb_info = {c["celeb_id"]: {"name": c["name"], "tags": c["tags"]} for c in clean.celebs}
@@ -111,6 +118,8 @@ def planted_gallery(tmp_path) -> PlantedGallery:
     crops["twin0copy000000b"] = crops[images[twin]["image_id"]]
     crops["solo000000000000c"] = face_crop(faces, 99, 999)
     crops["stranger0000000d"] = face_crop(faces, 98, 998)
+    crops["pairgood0000000e"] = face_crop(faces, 97, 997)
+    crops["pairbad00000000f"] = face_crop(faces, 96, 996)
     for image_id, data in crops.items():
         store.put(face_crop_key(image_id), data, "image/jpeg")
     return PlantedGallery(
@@ -120,6 +129,7 @@ def planted_gallery(tmp_path) -> PlantedGallery:
         duplicate_ids=(images[original]["image_id"], "dup0copy0000000a"),
         within_ids=(images[twin]["image_id"], "twin0copy000000b"),
         stranger_id="stranger0000000d",
+        pair_ids=("pairgood0000000e", "pairbad00000000f"),
         alias_celeb="c00020_alias",
         solo_celeb="solo_star",
         ghost_celeb="ghost_star",

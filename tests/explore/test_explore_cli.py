@@ -46,8 +46,10 @@ def test_explore_writes_report_and_suggestions_without_touching_the_gallery(
     assert planted_gallery.within_ids[1] in {r["image_id"] for r in by_action["remove_duplicate"]}
     assert {r["celeb_id"] for r in by_action["add_photos"]} == {"solo_star", "ghost_star"}
     # the stranger came from a group photo with a half-cut box: ask about the face, not the label
-    (check,) = by_action["check_face"]
-    assert check["image_id"] == planted_gallery.stranger_id and "3 faces" in check["question"]
+    checks = {r["image_id"]: r["question"] for r in by_action["check_face"]}
+    assert set(checks) == {planted_gallery.stranger_id, planted_gallery.pair_ids[1]}
+    assert "3 faces" in checks[planted_gallery.stranger_id]
+    assert "60% outside the frame" in checks[planted_gallery.stranger_id]
     assert [(r["celeb_id"], r["to_celeb_id"]) for r in by_action["merge_celebrities"]] == [
         ("c00020", "c00020_alias")
     ]
@@ -63,7 +65,7 @@ def test_thresholds_are_options(planted_gallery, tmp_path):
     findings = json.loads((out / "findings.json").read_text())
     assert findings["duplicates_across"] == findings["duplicates_within"] == []
     assert len(findings["principal_components"]) == 3
-    assert len(findings["too_few_faces"]) == 27  # 24 synthetic + alias + solo + ghost
+    assert len(findings["too_few_faces"]) == 28  # 24 synthetic + alias + pair + solo + ghost
     assert not (out / "fix_suggestions.csv").exists()
 
 

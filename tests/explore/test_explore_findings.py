@@ -88,8 +88,11 @@ def test_planted_problems_are_found(planted_gallery):
     assert [d["image_ids"] for d in findings["duplicates_within"]] == [
         list(planted_gallery.within_ids)
     ]
-    assert [m["image_id"] for m in findings["unlike_own"]] == [planted_gallery.stranger_id]
-    stranger = findings["unlike_own"][0]
+    # pair_star's two photos are unlike each other, but only the group photo is reported
+    unlike = {m["image_id"]: m for m in findings["unlike_own"]}
+    assert set(unlike) == {planted_gallery.stranger_id, planted_gallery.pair_ids[1]}
+    assert findings["summary"]["suspects_explained_by_partner"] == 1
+    stranger = unlike[planted_gallery.stranger_id]
     assert stranger["faces_in_photo"] == 3 and stranger["box_outside"] == 0.6
     assert "faces_in_photo" not in mislabeled[planted_gallery.mislabeled_id]
     assert [p["celeb_ids"] for p in findings["same_person"]] == [["c00020", "c00020_alias"]]
@@ -103,11 +106,15 @@ def test_planted_problems_are_found(planted_gallery):
     }
     assert findings["summary"]["single_photo_celebs_not_judged"] == 1
     assert [s["source"] for s in findings["skipped_files"]] == ["ghost_star/a.jpg", "c00002/broken.jpg"]
-    # the widest celebrities are the three holding a stranger's photo, which they list first
-    widest = {s["celeb_id"]: s["outliers"][0]["image_id"] for s in findings["spread"][:3]}
-    assert widest == {"c00007": planted_gallery.mislabeled_id,
-                      "c00011": planted_gallery.duplicate_ids[1],
-                      "c00012": planted_gallery.stranger_id}
+    # the widest celebrities: pair_star (two strangers' photos), then the three holding a
+    # stranger's photo, which each lists first
+    widest = {s["celeb_id"]: s["outliers"][0]["image_id"] for s in findings["spread"][:4]}
+    assert findings["spread"][0]["celeb_id"] == "pair_star"
+    assert {k: v for k, v in widest.items() if k != "pair_star"} == {
+        "c00007": planted_gallery.mislabeled_id,
+        "c00011": planted_gallery.duplicate_ids[1],
+        "c00012": planted_gallery.stranger_id,
+    }
     # every image the findings mention is described, with its crop key
     mentioned = {m["image_id"] for m in findings["mislabeled"]}
     mentioned |= {f["image_id"] for d in findings["dimensions"] for f in d["low"] + d["high"]}

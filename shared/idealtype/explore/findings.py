@@ -181,14 +181,37 @@ class FindingsBuilder:
             ]
         return entry
 
-    def photo_suspects(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def wrong_face_suspected(self, row: int) -> bool:
+        hints = face_pick_hints(self.index.images[row])
+        return bool(hints.get("faces_in_photo")) or (
+            hints.get("box_outside", 0) >= self.settings.wrong_face_box_outside
+        )
+
+    def explained_by_partner(self, row: int, flagged: set[int]) -> bool:
+        """A celebrity with two photos, one of them a wrong face from a group photo: both look
+        unlike "the others", but only the group photo is the problem, so the clean one is not
+        reported (on LFW this removed most false "move" suggestions)."""
+        rows = self.rows_of_celeb[self.celeb_of_row[row]]
+        if len(rows) != 2:
+            return False
+        partner = int(rows[0] if rows[1] == row else rows[1])
+        return (
+            partner in flagged
+            and self.wrong_face_suspected(partner)
+            and not self.wrong_face_suspected(row)
+        )
+
+    def photo_suspects(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
         s = self.settings
         mislabeled, unlike = photo_suspects(
             self.fit, s.mislabel_own_max, s.mislabel_other_min, s.mislabel_margin
         )
+        flagged = {int(r) for r in mislabeled} | {int(r) for r in unlike}
+        explained = {r for r in flagged if self.explained_by_partner(r, flagged)}
         return (
-            [self.photo_suspect(int(r), with_other=True) for r in mislabeled],
-            [self.photo_suspect(int(r), with_other=False) for r in unlike],
+            [self.photo_suspect(int(r), with_other=True) for r in mislabeled if r not in explained],
+            [self.photo_suspect(int(r), with_other=False) for r in unlike if r not in explained],
+            len(explained),
         )
 
     def duplicates(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
@@ -291,7 +314,7 @@ def compute_findings(
     report = report or {}
     build = FindingsBuilder(index, settings)
     dims, pcs = build.axes()
-    mislabeled, unlike = build.photo_suspects()
+    mislabeled, unlike, explained = build.photo_suspects()
     across, within, truncated = build.duplicates()
     same_person = build.same_person(across)
     skipped = skipped_files(report)
@@ -319,6 +342,7 @@ def compute_findings(
         "summary": {
             "mislabeled": len(mislabeled),
             "unlike_own": len(unlike),
+            "suspects_explained_by_partner": explained,
             "duplicates_across": len(across),
             "duplicates_within": len(within),
             "duplicate_pairs_truncated": truncated,
