@@ -174,7 +174,9 @@
         card(byId("few"), "celebrities with fewer than " + S.min_faces + " usable faces"),
         card(byId("skipped"), "files the build skipped")),
       h("p", { class: "muted", text: single + (single === 1 ? " celebrity has" : " celebrities have") +
-        " a single photo, so its label can't be cross-checked." +
+        " a single photo, so its label can't be cross-checked. " +
+        (D.summary.suspects_explained_by_partner || 0) + " photo(s) of two-photo celebrities are " +
+        "not listed: they only look unlike their celebrity because the other photo is a wrong face." +
         (D.summary.duplicate_pairs_truncated ? " Duplicate pairs were truncated." : "") }),
       h("h2", { text: "What the features mean" }),
       h("div", { class: "summary" },
