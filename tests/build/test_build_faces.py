@@ -57,17 +57,21 @@ def test_batch_mixing_faces_and_no_faces(detector):
             np.testing.assert_allclose(a.box, b.box, atol=1e-3)
 
 
-def test_mixed_sizes_and_big_photos_map_back(detector):
-    grace = grace_hopper()
-    big = grace.resize((grace.width * 4, grace.height * 4))  # 2048 px: detected at 1024 px
-    small_face = detector.detect([grace])[0]
-    big_face, other = detector.detect([big, astronaut()])
+def test_mixed_sizes_and_big_photos_map_back():
+    grace = grace_hopper()  # 512 x 600
+    small_detector = FaceDetector(max_side=300)  # detects grace at half size
+    big = grace.resize((grace.width * 2, grace.height * 2))  # 4x the pixels, same canvas
+    own_size, other = FaceDetector().detect([grace, astronaut()])
     assert len(other) >= 1
-    best_small = choose_face(small_face, 40).face
-    best_big = choose_face(big_face, 40).face
-    # the same face, found at 4x the coordinates (within detection jitter: 5% of its size)
-    width = best_small.box[2] - best_small.box[0]
-    np.testing.assert_allclose(np.array(best_big.box) / 4, best_small.box, atol=0.05 * width)
+    scaled_down, scaled_big = small_detector.detect([grace, big])
+    best = choose_face(own_size, 40).face
+    width = best.box[2] - best.box[0]
+    # the same face in each photo's own pixels, within detection jitter (10% of its size; a
+    # wrong scale mapping would be off by half the coordinates)
+    np.testing.assert_allclose(choose_face(scaled_down, 40).face.box, best.box, atol=0.1 * width)
+    np.testing.assert_allclose(
+        np.array(choose_face(scaled_big, 40).face.box) / 2, best.box, atol=0.1 * width
+    )
 
 
 def test_crops(detector):
