@@ -100,7 +100,7 @@
     return h("section", { class: "card" },
       h("h3", {}, d.celeb_ids.map(celebName).join(" / "),
         h("small", {}, "  cos " + fmt(d.similarity, 4) + " · own fit " +
-          d.own_similarity.map((v) => fmt(v)).join(" / "))),
+          d.own_similarity.map((v) => (v == null ? "single photo" : fmt(v))).join(" / "))),
       h("div", { class: "faces" }, d.image_ids.map((id) => face(id))),
       h("p", { class: "muted", text: "files: " +
         d.image_ids.map((id) => (D.images[id] || {}).source || id).join("  ·  ") }));
