@@ -9,9 +9,10 @@ Faces come from the build job's own detector and face rule (FaceDetector + choos
 the numbers describe what `idealtype build` publishes. Detections are cached (they do not
 depend on margin/flip); each margin costs one FaceNet pass over plain and mirrored crops.
 
-    python bench/embedding_quality.py                       # whole LFW, margins 0,16,32,44
+    python bench/embedding_quality.py                       # whole LFW, margins 0,32,44 ± flip
     python bench/embedding_quality.py --max-people 300      # quick look
-    python bench/embedding_quality.py --from-index /work/var/lfw-index   # also score an index
+    python bench/embedding_quality.py --variants 0,32,32+flip --from-index /work/var/lfw-index \
+        --boxes-from-index     # reuse an index's boxes and (plain) embeddings: 2 passes, not 4
 """
 
 from __future__ import annotations
@@ -69,10 +70,15 @@ def detect_all(photos: list[Path], cache: Path, min_face_px: int) -> np.ndarray:
     return boxes
 
 
-def embed_margins(
-    photos: list[Path], boxes: np.ndarray, margins: list[int], batch: int, bf16: bool
-) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """margin -> (plain embeddings, mirrored-crop embeddings), raw (unnormalized) rows."""
+def embed_crops(
+    photos: list[Path],
+    boxes: np.ndarray,
+    wanted: dict[int, set[str]],
+    batch: int,
+    bf16: bool,
+) -> dict[tuple[int, str], np.ndarray]:
+    """(margin, "plain"|"mirror") -> unit embeddings of the crops (or of their mirror images),
+    computing only what `wanted` ({margin: {"plain", "mirror"}}) asks for."""
     import torch
     from PIL import Image
     from tqdm import tqdm
@@ -85,20 +91,22 @@ def embed_margins(
     embedder = FaceEmbedder(model, batch_size=batch, bf16=bf16)
     found = np.flatnonzero(~np.isnan(boxes[:, 0]))
     out = {
-        m: (np.zeros((len(photos), 512), np.float32), np.zeros((len(photos), 512), np.float32))
-        for m in margins
+        (m, kind): np.zeros((len(photos), 512), np.float32)
+        for m, kinds in wanted.items()
+        for kind in kinds
     }
     step = 128
-    for start in tqdm(range(0, len(found), step), desc=f"embed margins {margins}", unit="batch"):
+    for start in tqdm(range(0, len(found), step), desc=f"embed {wanted}", unit="batch"):
         rows = found[start : start + step]
         images = [Image.open(photos[r]).convert("RGB") for r in rows]
-        for margin in margins:
+        for margin, kinds in wanted.items():
             crops = torch.stack(
                 [model_input(im, tuple(boxes[r]), margin) for im, r in zip(images, rows)]
             )
-            plain, mirrored = embedder.embed_pair(crops)
-            out[margin][0][rows] = plain
-            out[margin][1][rows] = mirrored
+            if "plain" in kinds:
+                out[(margin, "plain")][rows] = embedder.embed_plain(crops)
+            if "mirror" in kinds:
+                out[(margin, "mirror")][rows] = embedder.embed_plain(torch.flip(crops, [3]))
     return out
 
 
@@ -147,6 +155,21 @@ def index_rows(index_dir: str, photos: list[Path], gallery: Path):
     return index, rows
 
 
+def parse_variant(text: str) -> tuple[int, bool]:
+    margin, _, flip = text.strip().partition("+")
+    if flip not in ("", "flip"):
+        raise SystemExit(f"variant {text!r}: write MARGIN or MARGIN+flip")
+    return int(margin), flip == "flip"
+
+
+def index_settings(location: str, index) -> dict | None:
+    """The build settings recorded in the index's report (None if absent)."""
+    from idealtype.blobstore import open_store
+
+    report = json.loads(open_store(location).get(f"index/{index.version}/report.json"))
+    return report.get("settings")
+
+
 def index_embeddings(index, rows: np.ndarray) -> np.ndarray:
     """Embeddings of a published index aligned to the photos (zeros where not indexed)."""
     out = np.zeros((len(rows), index.embeddings.shape[1]), np.float32)
@@ -168,7 +191,11 @@ def main() -> None:
     parser.add_argument(
         "--gallery", help="LFW folder (default $IDEALTYPE_GALLERY or ../shared/data/lfw)"
     )
-    parser.add_argument("--margins", default="0,16,32,44")
+    parser.add_argument(
+        "--variants",
+        default="0,0+flip,32,32+flip,44,44+flip",
+        help="comma list of MARGIN or MARGIN+flip (margin-0 no-flip is the baseline)",
+    )
     parser.add_argument(
         "--max-people", type=int, help="quick subset: first N people with >= 2 photos"
     )
@@ -192,7 +219,6 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     gallery = gallery_path(args.gallery)
-    margins = [int(m) for m in args.margins.split(",")]
     started = time.perf_counter()
     photos, labels = evaluation_set(gallery, args.max_people)
     print(f"{len(photos)} photos of {labels.max() + 1} people from {gallery}", flush=True)
@@ -207,16 +233,33 @@ def main() -> None:
     print(f"faces found in {valid.sum()} of {len(photos)} photos", flush=True)
 
     variants = []
-    precisions = [False, True] if args.bf16 else [False]
-    for bf16 in precisions:
-        embedded = embed_margins(photos, boxes, margins, args.batch_size, bf16)
-        for margin, (plain, mirrored) in embedded.items():
-            for flip in (False, True):
-                emb = unit(plain) + unit(mirrored) if flip else plain
-                row = {"margin": margin, "flip": flip, "precision": "bf16" if bf16 else "fp32"}
-                row.update(score(emb, labels, valid))
-                variants.append(row)
-                print(json.dumps(row), flush=True)
+    requested = [parse_variant(v) for v in args.variants.split(",")]
+    reused: dict[tuple[int, str], np.ndarray] = {}
+    if index is not None and not args.bf16:
+        settings = index_settings(args.from_index, index)
+        if settings and not settings.get("flip_average"):
+            # the index already holds the plain embeddings of its own margin
+            reused[(settings["margin"], "plain")] = index_embeddings(index, rows)
+    for bf16 in [False, True] if args.bf16 else [False]:
+        wanted: dict[int, set[str]] = {}
+        for margin, flip in requested:
+            for kind in ("plain", "mirror") if flip else ("plain",):
+                if bf16 or (margin, kind) not in reused:
+                    wanted.setdefault(margin, set()).add(kind)
+        embedded = {
+            **({} if bf16 else reused),
+            **embed_crops(photos, boxes, wanted, args.batch_size, bf16),
+        }
+        for margin, flip in requested:
+            emb = embedded[(margin, "plain")]
+            if flip:
+                emb = unit(emb) + unit(embedded[(margin, "mirror")])
+            row = {"margin": margin, "flip": flip, "precision": "bf16" if bf16 else "fp32"}
+            if not bf16 and (margin, "plain") in reused:
+                row["plain_embeddings"] = "from the index"
+            row.update(score(emb, labels, valid))
+            variants.append(row)
+            print(json.dumps(row), flush=True)
     fp32 = [v for v in variants if v["precision"] == "fp32"]
     baseline = next(v for v in fp32 if v["margin"] == 0 and not v["flip"])
     best = max(fp32, key=lambda v: (v["rank1"] + v["auc"], v["auc"]))

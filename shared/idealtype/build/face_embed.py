@@ -45,13 +45,13 @@ class FaceEmbedder:
                 out[start : start + len(batch)] = self.model(batch).float().numpy()
         return out
 
-    def embed_pair(self, faces: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """(embeddings of the crops, embeddings of their mirror images), unit rows."""
-        return unit_rows(self._forward(faces)), unit_rows(self._forward(torch.flip(faces, [3])))
+    def embed_plain(self, faces: torch.Tensor) -> np.ndarray:
+        """(n, 3, 160, 160) standardized crops -> (n, 512) float32 unit rows, no flipping."""
+        return unit_rows(self._forward(faces))
 
     def embed(self, faces: torch.Tensor) -> np.ndarray:
-        """(n, 3, 160, 160) standardized crops -> (n, 512) float32, unit rows."""
-        if self.flip_average:
-            plain, mirrored = self.embed_pair(faces)
-            return unit_rows(plain + mirrored)
-        return unit_rows(self._forward(faces))
+        """Like embed_plain, averaged with the mirror images' embeddings if flip_average."""
+        plain = self.embed_plain(faces)
+        if not self.flip_average:
+            return plain
+        return unit_rows(plain + self.embed_plain(torch.flip(faces, [3])))
