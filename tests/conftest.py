@@ -1,18 +1,32 @@
-"""Shared fixtures. `moto_endpoint`: a real moto server (S3, DynamoDB, ...) over HTTP on
-127.0.0.1, started once per test session and stopped at the end, so AWS adapters are tested
-through boto3's real HTTP path rather than in-process mocks."""
+"""Shared fixtures.
+
+`moto_endpoint`: a real moto server (S3, DynamoDB, ...) over HTTP on 127.0.0.1, started once per
+test session and stopped at the end, so AWS adapters are tested through boto3's real HTTP path
+rather than in-process mocks.
+
+`browser`: Debian's Chromium driven by Python Playwright (never a Playwright browser download),
+launched once per session. One launch for every browser suite: Playwright's sync API refuses a
+second `sync_playwright()` while another is open in the same process."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+CHROMIUM = os.environ.get("IDEALTYPE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -69,3 +83,14 @@ def moto_endpoint() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (run `make browser`)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
