@@ -226,3 +226,39 @@ def test_missing_index_is_503_not_500(make_client, tmp_path):
     client = make_client(index=str(tmp_path / "empty"))
     error(client.get("/api/health"), 503, "index_unavailable")
     error(client.post("/api/sessions"), 503, "index_unavailable")
+
+
+def conforms(body: dict, model) -> None:
+    """The endpoints build plain dicts; each must be exactly what its documented response
+    model describes (no missing, extra or mistyped fields, nested ones included)."""
+    assert model.model_validate(body).model_dump(mode="json") == body
+
+
+def test_responses_match_the_documented_models(client):
+    from idealtype.api import schemas
+
+    conforms(client.get("/api/health").json(), schemas.Health)
+    conforms(client.get("/api/config").json(), schemas.Config)
+    created = client.post("/api/sessions", json={"rounds": 3, "seed": 9}).json()
+    conforms(created, schemas.SessionCreated)
+    sid, rnd = created["session_id"], created["round"]
+    conforms(client.get(f"/api/sessions/{sid}").json(), schemas.SessionState)
+    while rnd is not None:
+        answer = client.post(f"/api/sessions/{sid}/picks",
+                             json={"round": rnd["index"], "image_id": rnd["faces"][1]["image_id"]})
+        conforms(answer.json(), schemas.PickAccepted)
+        rnd = answer.json()["round"]
+    assert "round" in answer.json() and answer.json()["done"] is True
+    conforms(client.get(f"/api/sessions/{sid}").json(), schemas.SessionState)
+    result = client.get(f"/api/sessions/{sid}/result", params={"k": 3}).json()
+    conforms(result, schemas.Result)
+    assert [r["rank"] for r in result["recommendations"]] == [1, 2, 3]
+
+
+def test_k_must_be_an_integer(client):
+    sid = client.post("/api/sessions").json()["session_id"]
+    for k in ("seven", "7.5", "1e3"):
+        error(client.get(f"/api/sessions/{sid}/result", params={"k": k}), 422, "invalid_request")
+    spec = client.get("/api/openapi.json").json()
+    params = spec["paths"]["/api/sessions/{session_id}/result"]["get"]["parameters"]
+    assert {p["name"]: p["in"] for p in params} == {"session_id": "path", "k": "query"}

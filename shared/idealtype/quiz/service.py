@@ -195,10 +195,14 @@ class QuizService:
     @staticmethod
     def _history(session: QuizSession, index: GalleryIndex) -> list[RoundRecord]:
         lookup = index.image_row.__getitem__
-        picks = session.picks
+        picked: list[int | None] = list(map(lookup, session.picks))
+        picked += [None] * (len(session.shown) - len(picked))
+        # tuple.__new__ builds the NamedTuples without its Python-level __new__ (this runs
+        # for up to 20 rounds on every pick).
+        make = tuple.__new__
         return [
-            RoundRecord(tuple(map(lookup, ids)), lookup(picks[n]) if n < len(picks) else None)
-            for n, ids in enumerate(session.shown)
+            make(RoundRecord, (tuple(map(lookup, ids)), row))
+            for ids, row in zip(session.shown, picked)
         ]
 
 

@@ -5,9 +5,10 @@ so a quiz can move to a newer index that still has its faces."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 
 @dataclass
@@ -33,10 +34,11 @@ class QuizSession:
 
     def to_json(self) -> str:
         # vars() rather than dataclasses.asdict(): the fields are already JSON types, and
-        # asdict's deep copy was the costliest step of a pick.
-        return json.dumps(vars(self), separators=(",", ":"))
+        # asdict's deep copy was the costliest step of a pick. orjson: every pick reads and
+        # writes the session, and the stdlib's json took ~25 us of a pick for the two.
+        return orjson.dumps(vars(self)).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> QuizSession:
-        data: dict[str, Any] = json.loads(text)
+        data: dict[str, Any] = orjson.loads(text)
         return cls(**data)

@@ -99,9 +99,12 @@ def sample_unused(
         return [int(c) for c in rng.choice(rest, size=count, replace=False)]
     taken = set(avoid)
     chosen: list[int] = []
+    n = len(candidates)
     while len(chosen) < count:
         # Draw a batch per rng call (numpy calls dominate at this size); rejections are rare.
-        for c in candidates[rng.integers(len(candidates), size=2 * count)].tolist():
+        # Uniform floats scaled to an index: rng.integers costs ~5 us per call, rng.random <1.
+        draws = (rng.random(2 * count) * n).astype(np.intp)
+        for c in candidates[np.minimum(draws, n - 1)].tolist():
             if c not in taken:
                 taken.add(c)
                 chosen.append(c)
