@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from ..blobstore import BlobStore
 from ..index_format import GalleryIndex, IndexError_, latest_version, load_index
 from ..quiz.pool import Pool, pool_key
+from ..quiz.recommend import prepare_search
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ def reading(store: BlobStore) -> Iterator[None]:
 
 def load_from(store: BlobStore, version: str | None = None) -> GalleryIndex:
     with reading(store):
-        return load_index(store, version)
+        index = load_index(store, version)
+    prepare_search(index)
+    return index
 
 
 class IndexCache:
