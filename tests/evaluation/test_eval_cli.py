@@ -22,15 +22,18 @@ def index_dir(tmp_path_factory):
 def test_eval_writes_json_markdown_and_plots(index_dir, tmp_path, capsys):
     out = tmp_path / "report"
     code = main(["eval", str(index_dir), "--out", str(out), "--users", "16", "--choices", "4",
-                 "--rounds", "4,8", "--betas", "inf,20", "--robustness", "lapse20"])
+                 "--rounds", "4,8", "--betas", "inf,20", "--robustness", "lapse20",
+                 "--extra-protocols", "type-dirichlet"])
     assert code == 0
     report = json.loads((out / "report.json").read_text())
     rows = report["rows"]
     strategies = {"random", "cluster", "adaptive"}
     assert {r["strategy"] for r in rows} == strategies
-    # 2 rounds x 2 betas x 2 protocols x 3 strategies + lapse20 x 2 betas x 2 protocols x 3.
-    assert len(rows) == 24 + 12
+    # 2 rounds x 2 betas x 2 protocols x 3 strategies + lapse20 x 2 betas x 2 protocols x 3
+    # + type-dirichlet x 2 betas x 3.
+    assert len(rows) == 24 + 12 + 6
     assert {r["user_model"] for r in rows} == {"luce", "lapse20"}
+    assert {r["protocol"] for r in rows} == {"target", "type", "type-dirichlet"}
     for r in rows:
         metric = r["metrics"]["hit@7" if r["protocol"] == "target" else "precision@7"]
         assert metric["n"] == 16 and metric["ci_low"] <= metric["mean"] <= metric["ci_high"]

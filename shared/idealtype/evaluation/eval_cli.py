@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--protocols", default="target,type")
     parser.add_argument("--robustness", default="lapse20,noisy0.5",
                         help="extra user models scored at N=4, M=10, β∈{∞,20} ('' for none)")
+    parser.add_argument("--extra-protocols", default="type-dirichlet",
+                        help="protocols scored only at N=4, M=10, β∈{∞,20} ('' for none); "
+                             "type-dirichlet: blends with Dirichlet(1) weights")
     parser.add_argument("--curve", action=argparse.BooleanOptionalAction, default=True,
                         help="score every round of the N=4, longest-M, β=∞ cells")
     parser.add_argument("--pool", default=None, help="tag filter, e.g. gender=female")
@@ -83,6 +86,10 @@ def plan(args: argparse.Namespace) -> list:
                 for protocol in protocols:
                     for s in strategies:
                         cells.append(Cell(s, protocol, user_model("luce", beta), n, m, curve))
+    for protocol in parse_list(args.extra_protocols):
+        for beta in (float("inf"), 20.0):
+            for s in strategies:
+                cells.append(Cell(s, protocol, user_model("luce", beta), 4, 10))
     for name in parse_list(args.robustness):
         for beta in (float("inf"), 20.0):
             for protocol in protocols:
@@ -181,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         pool=pool,
         strategies=strategies,
         populations={p: make_population(p, index.centroids, pool.celeb_rows, args.users, args.seed)
-                     for p in parse_list(args.protocols)},
+                     for p in parse_list(args.protocols) + parse_list(args.extra_protocols)},
         seed=args.seed,
     )
     started = time.time()

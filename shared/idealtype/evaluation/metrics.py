@@ -30,6 +30,8 @@ def summarize(values: np.ndarray) -> dict[str, float]:
     else:
         half = Z95 * float(v.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
         lo, hi = mean - half, mean + half
+        if n and (v >= 0).all() and (v <= 1).all():  # a rate: its mean stays in [0, 1]
+            lo, hi = max(lo, 0.0), min(hi, 1.0)
     # Wilson's bounds at a rate of exactly 0 or 1 can miss it by a rounding error.
     return {"mean": mean, "ci_low": min(lo, mean), "ci_high": max(hi, mean), "n": n}
 

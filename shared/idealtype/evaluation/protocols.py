@@ -39,12 +39,25 @@ def target_population(
 
 
 def type_population(
-    centroids: np.ndarray, pool_rows: np.ndarray, users: int, seed: int, people: int = 3
+    centroids: np.ndarray,
+    pool_rows: np.ndarray,
+    users: int,
+    seed: int,
+    people: int = 3,
+    weights: str = "equal",
 ) -> Population:
-    """Each ideal is the normalized equal-weight blend of `people` distinct random celebrities."""
+    """Each ideal is the normalized blend of `people` distinct random celebrities, with equal
+    weights or Dirichlet(1) weights (`weights="dirichlet"`: one person often dominates)."""
     rng = np.random.default_rng([seed, 2])
     components = np.stack([rng.choice(pool_rows, size=people, replace=False) for _ in range(users)])
-    ideals = normalize_rows(np.asarray(centroids, dtype=np.float32)[components].sum(1))
+    if weights == "equal":
+        mix = np.ones((users, people), dtype=np.float32)
+    elif weights == "dirichlet":
+        mix = np.random.default_rng([seed, 5]).dirichlet(np.ones(people), size=users)
+    else:
+        raise ValueError(f"unknown blend weights {weights!r} (equal, dirichlet)")
+    blend = np.einsum("up,upd->ud", mix, np.asarray(centroids, dtype=np.float32)[components])
+    ideals = normalize_rows(blend)
     pool_centroids = np.asarray(centroids[pool_rows], dtype=np.float32)
     top = liked_count(len(pool_rows))
     liked = []
@@ -61,7 +74,9 @@ def make_population(
         return target_population(centroids, pool_rows, users, seed)
     if protocol == "type":
         return type_population(centroids, pool_rows, users, seed)
-    raise ValueError(f"unknown protocol {protocol!r} (target, type)")
+    if protocol == "type-dirichlet":
+        return type_population(centroids, pool_rows, users, seed, weights="dirichlet")
+    raise ValueError(f"unknown protocol {protocol!r} (target, type, type-dirichlet)")
 
 
 def information_bound(pool_size: int, choices: int, k: int = 7) -> int:

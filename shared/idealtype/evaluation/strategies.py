@@ -13,6 +13,13 @@ VARIANTS = {
     "adaptive-people": {"single_prior_mass": 1.0, "blend_particles": 0, "rank_rule": "people"},
     # Same posterior as `adaptive`, recommend by closeness to the posterior mean.
     "adaptive-mean": {"rank_rule": "closeness"},
+    # Continuous Gaussian-prior posterior (EP proposal + importance samples) instead of blends.
+    "adaptive-gauss": {"blend_particles": 0, "single_prior_mass": 0.3, "gauss_prior_mass": 0.7,
+                       "gauss_samples": 256},
+    # Blend posterior sharpened for the result by resample-move (MCMC over the blended people).
+    "adaptive-move": {"move_particles": 2000, "move_steps": 8},
+    # Blend posterior with importance-weighted blends drawn near it for the result.
+    "adaptive-refine": {"refine_particles": 16000},
 }
 
 

@@ -10,9 +10,18 @@ from dataclasses import dataclass
 class AdaptiveConfig:
     # Hypotheses (adaptive_model.py)
     max_anchors: int = 6000  # larger pools use a seeded random subset of people as components
-    blend_particles: int = 24000  # pairs and triples of anchors with Dirichlet(1) weights
+    blend_particles: int = 24000  # pairs and triples of anchors
+    blend_alpha: float = 1.0  # their weights ~ Dirichlet(alpha); inf = equal weights
     single_prior_mass: float = 0.3  # prior probability that a taste is one person, not a blend
+    # Continuous posterior (posterior_gauss.py): Gaussian prior over v, importance samples.
+    gauss_samples: int = 0  # samples per request (0 = off)
+    gauss_prior_mass: float = 0.0  # prior probability of the continuous model (blends get the rest)
+    prior_scale: float = 0.5  # τ: prior covariance = τ × covariance of the pool's centroids
+    proposal_inflation: float = 1.5  # EP covariance × this = the importance proposal
     refine_particles: int = 0  # extra blends drawn near the posterior per request (0 = off)
+    move_particles: int = 0  # resample-move particles per request (posterior_mcmc.py; 0 = off)
+    move_steps: int = 8
+    move_sharpness: float = 20.0  # q ∝ exp(sharpness × how much a person resembles the picks)
     refine_people: int = 256  # components of refined blends: the people the posterior uses most
     refine_in_rounds: bool = False  # refine for choosing faces too, not only for the result
     support: int = 6000  # heaviest particles kept after each update
@@ -25,6 +34,7 @@ class AdaptiveConfig:
     max_candidates: int = 160
     exploration_people: int = 24
     near_mean_people: int = 32
+    free_probes: int = 32  # continuous samples whose nearest anchor joins the candidates
     pair_pool: int = 24  # candidates considered for the opening pair (the rest join greedily)
     # Recommendations (adaptive_rank.py)
     rank_rule: str = "membership"  # membership | closeness | people
@@ -35,7 +45,7 @@ class AdaptiveConfig:
     threshold_sample: int = 1024
     # membership rule: score = membership + bonus × P(c is the ideal | the ideal is one person).
     # bonus 7 = a found target is worth as much as a whole list of 7 liked people.
-    person_bonus: float = 0.0
+    person_bonus: float = 7.0
     people_slots: int = 0  # the list starts with this many most probable single people
     softness: float = 0.02  # cosine scale of the soft top-1% boundary
     liked_share: float = 0.01
@@ -49,8 +59,8 @@ class AdaptiveConfig:
     def model_key(self) -> str:
         """Pool memo key: configs that share hypotheses share the precomputed model."""
         return (
-            f"adaptive_model:{self.max_anchors}:{self.blend_particles}:"
-            f"{self.single_prior_mass}:{self.threshold_sample}:{self.seed}"
+            f"adaptive_model:{self.max_anchors}:{self.blend_particles}:{self.blend_alpha}:"
+            f"{self.single_prior_mass}:{self.gauss_prior_mass}:{self.threshold_sample}:{self.seed}"
         )
 
 

@@ -18,9 +18,22 @@ from .posterior import Posterior
 
 
 def particle_vectors(model: AdaptiveModel, post: Posterior, particles: np.ndarray) -> np.ndarray:
-    """(len(particles), d) unit vectors of the given particles of the posterior."""
-    comps = model.anchor_vectors[post.components[particles]]
-    return np.einsum("pj,pjd->pd", post.coefs[particles], comps)
+    """(len(particles), d) unit vectors of the given particles of the posterior (anchor
+    particles are stored as blends, continuous samples as vectors)."""
+    n_anchor = len(post.components)
+    out = np.empty((len(particles), model.anchor_vectors.shape[1]), dtype=np.float32)
+    blend = particles < n_anchor
+    comps = model.anchor_vectors[post.components[particles[blend]]]
+    out[blend] = np.einsum("pj,pjd->pd", post.coefs[particles[blend]], comps)
+    if post.free is not None:
+        out[~blend] = post.free[particles[~blend] - n_anchor]
+    return out
+
+
+def anchor_people(model: AdaptiveModel, post: Posterior, particles: np.ndarray) -> np.ndarray:
+    """Celebrity rows of the people that the given (anchor) particles blend."""
+    particles = particles[particles < len(post.components)]
+    return model.anchors[post.components[particles].ravel()]
 
 
 def pick_probabilities(sims: np.ndarray, beta: float, lapse: float) -> np.ndarray:
@@ -69,8 +82,13 @@ def candidate_people(
 ) -> np.ndarray:
     """Celebrity rows worth showing: components of sampled hypotheses, the people nearest the
     posterior mean, and a few random people (exploration); never anyone shown before."""
-    from_particles = model.anchors[post.components[sampled].ravel()]
-    mean = particle_vectors(model, post, sampled).mean(0)
+    from_particles = anchor_people(model, post, sampled)
+    vectors = particle_vectors(model, post, sampled)
+    mean = vectors.mean(0)
+    if post.free is not None:
+        # Continuous samples name no people: take the anchor nearest to a few of them.
+        free = vectors[sampled >= len(post.components)][: cfg.free_probes]
+        from_particles = np.r_[from_particles, model.anchors[np.argmax(free @ model.anchor_vectors.T, axis=1)]]
     # Near the mean among the anchors only: a scan of a 100k pool would cost a request's budget.
     n_near = min(len(model.anchors) - 1, cfg.near_mean_people + len(avoid))
     near = model.anchors[np.argpartition(-(model.anchor_vectors @ mean), n_near)[:n_near]]

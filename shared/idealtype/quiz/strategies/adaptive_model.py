@@ -17,6 +17,7 @@ import numpy as np
 from ..pool import Pool
 from .adaptive_config import AdaptiveConfig
 from .adaptive_scan import CentroidTable, centroid_table
+from .posterior_gauss import GaussPrior, gauss_prior
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class AdaptiveModel:
     table: CentroidTable  # the pool's centroids, grouped by cluster for fast scans
     key: str  # identifies (index version, pool, hypotheses) for caches
     blend_groups: tuple[tuple[int, int, int], ...]  # (start, stop, components) of pairs, triples
+    gauss: GaussPrior | None  # prior of the continuous model (None when it is off)
 
 
 def typical_faces(pool: Pool) -> np.ndarray:
@@ -49,16 +51,27 @@ def typical_faces(pool: Pool) -> np.ndarray:
     return face_of
 
 
+def blend_weights(count: int, alpha: float, rng: np.random.Generator) -> np.ndarray:
+    """(count, 3) mixing weights: pairs (the first half, third weight 0), then triples; drawn
+    from Dirichlet(alpha) (alpha = inf: equal weights, "the average face of a few people")."""
+    if np.isinf(alpha):
+        weights = np.full((count, 3), 1 / 3, dtype=np.float32)
+    else:
+        weights = rng.dirichlet(np.full(3, alpha), size=count).astype(np.float32)
+    pairs = np.arange(count) < count // 2
+    weights[pairs, 2] = 0.0
+    weights[pairs] /= weights[pairs].sum(1, keepdims=True)
+    return weights
+
+
 def blend_particles(
-    anchor_vectors: np.ndarray, count: int, rng: np.random.Generator
+    anchor_vectors: np.ndarray, count: int, alpha: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """(components, coefs) of `count` random pairs (the first half) and triples (the rest)."""
     n = len(anchor_vectors)
     components = np.stack([rng.integers(n, size=count) for _ in range(3)], axis=1)
-    weights = rng.dirichlet(np.ones(3), size=count).astype(np.float32)
-    pairs = np.arange(count) < count // 2
-    weights[pairs, 2] = 0.0
-    weights[pairs] /= weights[pairs].sum(1, keepdims=True)
+    weights = blend_weights(count, alpha, rng)
+    pairs = weights[:, 2] == 0
     components[pairs, 2] = components[pairs, 0]
     vectors = np.einsum("pj,pjd->pd", weights, anchor_vectors[components])
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -77,16 +90,20 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
     singles = np.repeat(np.arange(a)[:, None], 3, axis=1)
     single_coefs = np.zeros((a, 3), dtype=np.float32)
     single_coefs[:, 0] = 1.0
-    blend_comp, blend_coefs = blend_particles(anchor_vectors, cfg.blend_particles, rng)
+    blend_comp, blend_coefs = blend_particles(
+        anchor_vectors, cfg.blend_particles, cfg.blend_alpha, rng
+    )
+    blend_mass = 1 - cfg.single_prior_mass - cfg.gauss_prior_mass
     with np.errstate(divide="ignore"):
         log_prior = np.r_[
             np.full(a, np.log(cfg.single_prior_mass / a)),
-            np.full(len(blend_comp), np.log((1 - cfg.single_prior_mass) / max(1, len(blend_comp)))),
+            np.full(len(blend_comp), np.log(blend_mass / max(1, len(blend_comp)))),
         ].astype(np.float32)
     pairs_end = a + cfg.blend_particles // 2
     groups = ((a, pairs_end, 2), (pairs_end, a + cfg.blend_particles, 3))
     return AdaptiveModel(
         blend_groups=tuple(g for g in groups if g[1] > g[0]),
+        gauss=gauss_prior(pool, cfg) if cfg.gauss_samples else None,
         anchors=anchors,
         anchor_vectors=anchor_vectors,
         components=np.concatenate([singles, blend_comp]).astype(np.int32),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .adaptive_config import AdaptiveConfig
-from .adaptive_display import particle_vectors
+from .adaptive_display import anchor_people, particle_vectors
 from .adaptive_model import AdaptiveModel
 from .posterior import Posterior
 
@@ -36,7 +36,7 @@ def person_probability(model: AdaptiveModel, post: Posterior, pool_rows: np.ndar
     person: the weights of the single-person particles, normalized over them."""
     prob = np.zeros(len(pool_rows))
     person = np.searchsorted(pool_rows, model.anchors[post.components[post.single, 0]])
-    np.add.at(prob, person, post.weights[post.single])
+    np.add.at(prob, person, post.weights[: len(post.single)][post.single])
     return prob / max(prob.sum(), 1e-300)
 
 
@@ -53,7 +53,7 @@ def recommend(
     mean = (pi @ vectors).astype(np.float32)  # float32: a float64 operand copies the centroids
     mean /= max(float(np.linalg.norm(mean)), 1e-12)
     near = model.table.nearest(mean, cfg.rank_candidates, cfg.scan_rows)
-    components = np.searchsorted(pool_rows, model.anchors[post.components[top].ravel()])
+    components = np.searchsorted(pool_rows, anchor_people(model, post, top))
     person = person_probability(model, post, pool_rows)
     n_people = min(max(cfg.people_slots, 1) * 4, len(pool_rows) - 1)
     likely_people = np.argpartition(-person, n_people)[:n_people]

@@ -7,6 +7,7 @@ the faces (a slip, a mood), so one odd pick cannot wipe out the right hypothesis
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .adaptive_config import AdaptiveConfig
-from .adaptive_model import AdaptiveModel
+from .adaptive_model import AdaptiveModel, blend_weights
 from .base import RoundRecord
+from .posterior_gauss import sample_ideals
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,9 @@ class Posterior:
     components: np.ndarray  # (S, 3) anchor positions
     coefs: np.ndarray  # (S, 3) float32
     single: np.ndarray  # (S,) bool: a one-person hypothesis (components[:, 0] is the person)
-    weights: np.ndarray  # (S,) float64, sums to 1
+    weights: np.ndarray  # (S + E,) float64, sums to 1: the S anchor particles, then `free`
     beta_weights: np.ndarray  # (len(cfg.betas),) posterior over the decisiveness grid
+    free: np.ndarray | None = None  # (E, d) explicit unit vectors (continuous-model samples)
 
 
 def anchor_cosines(model: AdaptiveModel, faces: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
@@ -171,15 +174,51 @@ def posterior(
                          np.full(len(cfg.betas), 1 / len(cfg.betas)))
     loglik = history_log_likelihood(model, rounds, embeddings, cfg)
     joint = loglik + model.log_prior[None, :]
+    free = None
+    if cfg.gauss_samples and cfg.gauss_prior_mass > 0:
+        free, free_joint = continuous_samples(model, rounds, embeddings, cfg, joint)
+        joint = np.concatenate([joint, free_joint], axis=1)
     mass = np.exp(joint - joint.max())
     weights = mass.sum(0, dtype=np.float64)
     beta_weights = mass.sum(1, dtype=np.float64)
-    keep = support(weights, cfg.support)
+    n_anchor = len(model.log_prior)
+    keep = support(weights[:n_anchor], cfg.support)
+    kept = np.r_[weights[keep], weights[n_anchor:]]
     post = Posterior(model.components[keep], model.coefs[keep], single[keep],
-                     weights[keep] / weights[keep].sum(), beta_weights / beta_weights.sum())
+                     kept / kept.sum(), beta_weights / beta_weights.sum(), free)
     if refined and cfg.refine_particles:
         post = refine(model, post, rounds, embeddings, cfg)
+    if refined and cfg.move_particles:
+        from .posterior_mcmc import resample_move
+
+        post = resample_move(model, post, rounds, embeddings, cfg)
     return post
+
+
+def continuous_samples(
+    model: AdaptiveModel,
+    rounds: Sequence[RoundRecord],
+    embeddings: np.ndarray,
+    cfg: AdaptiveConfig,
+    anchor_joint: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Importance samples of the continuous model (posterior_gauss.py): (vectors, (B, E) log
+    joint weights on the same scale as the anchor particles'). Seeded by the history."""
+    faces, picked = round_arrays(rounds)
+    n = len(rounds[0].shown)
+    x = np.asarray(embeddings[faces], dtype=np.float64).reshape(len(rounds), n, -1)
+    differences = np.concatenate(
+        [x[r, picked[r]] - np.delete(x[r], picked[r], axis=0) for r in range(len(rounds))]
+    )
+    # Build the proposal with the decisiveness the anchor particles already point to.
+    beta_post = np.exp(anchor_joint - anchor_joint.max()).sum(1)
+    beta = float(np.exp(beta_post @ np.log(cfg.betas) / beta_post.sum()))
+    rng = np.random.default_rng([len(faces), *faces.tolist(), *picked.tolist()])
+    vectors, log_ratio = sample_ideals(model.gauss, differences, beta, cfg.gauss_samples, rng, cfg)
+    sims = (x.astype(np.float32) @ vectors.T)  # (R, N, E)
+    loglik = choice_log_likelihood(sims, picked, np.asarray(cfg.betas, np.float32), cfg.lapse)
+    log_w = loglik + (log_ratio + math.log(cfg.gauss_prior_mass / cfg.gauss_samples))[None, :]
+    return vectors, log_w.astype(np.float32)
 
 
 def refine(
@@ -201,9 +240,10 @@ def refine(
     faces, picked = round_arrays(rounds)
     rng = np.random.default_rng([len(faces), *faces.tolist(), *picked.tolist()])
     usage = np.zeros(a)
+    anchor_weights = post.weights[: len(post.components)]
     for j in range(3):
         used = post.coefs[:, j] > 0
-        usage += np.bincount(post.components[used, j], post.weights[used], minlength=a)
+        usage += np.bincount(post.components[used, j], anchor_weights[used], minlength=a)
     # Components come from the people the posterior uses most (R), so the Gram matrix of R
     # gives every new blend's norm without touching 512-d vectors per blend.
     r_size = min(a, cfg.refine_people)
@@ -212,10 +252,8 @@ def refine(
     q[people] = 0.5 / r_size + 0.5 * usage[people] / max(usage[people].sum(), 1e-300)
     count = cfg.refine_particles
     slot = rng.choice(r_size, size=(count, 3), p=q[people] / q[people].sum())
-    weights = rng.dirichlet(np.ones(3), size=count).astype(np.float32)
-    pairs = np.arange(count) < count // 2
-    weights[pairs, 2] = 0.0
-    weights[pairs] /= weights[pairs].sum(1, keepdims=True)
+    weights = blend_weights(count, cfg.blend_alpha, rng)
+    pairs = weights[:, 2] == 0
     slot[pairs, 2] = slot[pairs, 0]
     comps = people[slot]
     gram = model.anchor_vectors[people] @ model.anchor_vectors[people].T
@@ -256,9 +294,14 @@ def refine(
     mass = np.exp(log_w - log_w.max())
     w = mass.sum(0, dtype=np.float64)
     keep = support(w, cfg.support)
+    # The continuous samples keep their share of the mass; the anchor particles share the rest.
+    n_anchor = len(post.components)
+    free_mass = post.weights[n_anchor:]
+    anchor_share = 1.0 - free_mass.sum()
     all_comps = np.concatenate([post.components[singles], post.components[old_blend], comps])
     all_coefs = np.concatenate([post.coefs[singles], post.coefs[old_blend], coefs])
     all_single = np.r_[np.ones(singles.sum(), bool), np.zeros(old_blend.sum() + count, bool)]
     bw = mass.sum(1, dtype=np.float64)
     return Posterior(all_comps[keep], all_coefs[keep], all_single[keep],
-                     w[keep] / w[keep].sum(), bw / bw.sum())
+                     np.r_[anchor_share * w[keep] / w[keep].sum(), free_mass], bw / bw.sum(),
+                     post.free)
