@@ -25,7 +25,9 @@ class Cell:
     def checkpoints(self, pool_size: int) -> tuple[int, ...]:
         if self.curve:
             return tuple(range(1, self.rounds + 1))
-        return (2 * information_bound(pool_size, self.choices, K),)
+        if self.protocol == "target":  # "hit@7 within twice the information bound"
+            return (2 * information_bound(pool_size, self.choices, K),)
+        return ()
 
 
 def beta_label(beta: float) -> str:
