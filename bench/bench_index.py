@@ -1,15 +1,26 @@
-"""Synthetic indexes for the serving benchmarks, cached under var/bench/ (built once: a
-100k-celebrity index takes a while to publish)."""
+"""Indexes for the serving benchmarks, cached under var/bench/ (built once: a 100k-celebrity
+index takes a while to publish): the lead's synthetic galleries (independent random directions)
+and a FaceNet-like one made from a real LFW index (`lfw_mix_index_dir`)."""
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from idealtype.blobstore import LocalBlobStore
-from idealtype.index_format import IndexNotFound, latest_version
-from idealtype.synthetic import make_synthetic_index
+from idealtype.index_format import (
+    IndexNotFound,
+    face_crop_key,
+    latest_version,
+    load_index,
+    normalize_rows,
+    publish_index,
+)
+from idealtype.synthetic import GENDERS, make_synthetic_index
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "var" / "bench"
@@ -27,6 +38,65 @@ def synthetic_index_dir(n_celebs: int, images_per_celeb: int, dtype: str = "floa
         print(f"building synthetic index {root.name} (cached for next runs) ...", flush=True)
         make_synthetic_index(store, n_celebs, images_per_celeb, dtype=dtype)
         print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
+    return root
+
+
+def lfw_index_location(flag: str | None) -> str | None:
+    """A real (LFW) index for realistic geometry: the --lfw-index flag or $IDEALTYPE_LFW_INDEX
+    (a folder as given to `idealtype build --out`); None, with a message, when neither is set."""
+    location = flag or os.environ.get("IDEALTYPE_LFW_INDEX")
+    if not location:
+        print("no LFW index given (--lfw-index or IDEALTYPE_LFW_INDEX): skipping the "
+              "FaceNet-like (lfw-mix) gallery", flush=True)
+    return location
+
+
+def lfw_mix_embeddings(lfw_dir: str, n_celebs: int, images_per_celeb: int,
+                       seed: int = 0) -> np.ndarray:
+    """(n_celebs * images_per_celeb, 512) FaceNet-like embeddings grown from a real index:
+    each person is a blend of two real people's centroids (weight of the first in [0.5, 1]),
+    each photo that person plus a real photo-minus-own-centroid residual of someone with several
+    photos. Keeps the real geometry (LFW's spread of cosines between people, ~0.7 between a
+    person's photos, and the ~100-dimensional span of this model's embeddings)."""
+    lfw = load_index(LocalBlobStore(lfw_dir))
+    centroids = np.asarray(lfw.centroids, dtype=np.float32)
+    embeddings = np.asarray(lfw.embeddings, dtype=np.float32)
+    residuals = np.concatenate([embeddings[c["rows"]] - centroids[i]
+                                for i, c in enumerate(lfw.celebs) if len(c["rows"]) >= 2])
+    rng = np.random.default_rng(seed)
+    first, second = rng.integers(len(centroids), size=(2, n_celebs))
+    weight = rng.uniform(0.5, 1.0, size=(n_celebs, 1)).astype(np.float32)
+    people = normalize_rows(weight * centroids[first] + (1 - weight) * centroids[second])
+    photos = np.repeat(people, images_per_celeb, axis=0)
+    return normalize_rows(photos + residuals[rng.integers(len(residuals), size=len(photos))])
+
+
+def lfw_mix_index_dir(lfw_dir: str, n_celebs: int, images_per_celeb: int) -> Path:
+    """Folder of a published FaceNet-like index (see lfw_mix_embeddings), with the synthetic
+    galleries' naming and alternating gender tags so the same pools work."""
+    root = CACHE / f"lfw-mix-{n_celebs}x{images_per_celeb}"
+    store = LocalBlobStore(root)
+    try:
+        latest_version(store)
+        return root
+    except IndexNotFound:
+        pass
+    started = time.perf_counter()
+    print(f"building FaceNet-like index {root.name} from {lfw_dir} (cached for next runs) ...",
+          flush=True)
+    embeddings = lfw_mix_embeddings(lfw_dir, n_celebs, images_per_celeb)
+    images = []
+    for row in range(len(embeddings)):
+        image_id = f"f{row:015x}"
+        celeb = row // images_per_celeb
+        images.append({"image_id": image_id, "celeb_id": f"m{celeb:06d}",
+                       "source": f"m{celeb:06d}/{row}.jpg", "box": [0, 0, 8, 8], "prob": 1.0,
+                       "crop": face_crop_key(image_id)})
+    info = {f"m{i:06d}": {"name": f"Blend {i}", "tags": {"gender": GENDERS[i % 2]}}
+            for i in range(n_celebs)}
+    publish_index(store, embeddings, images, model_id="lfw-mix", weights_sha256="0" * 64,
+                  celeb_info=info, report={"summary": {"lfw_mix_of": lfw_dir}})
+    print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
     return root
 
 
