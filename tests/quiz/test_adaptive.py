@@ -53,6 +53,7 @@ def test_rounds_show_distinct_unseen_people_of_the_pool(index, choices):
     assert len(rows) == 7 and len(set(rows.tolist())) == 7
     assert all(index.celebs[c]["tags"]["gender"] == "female" for c in rows)
     assert np.all(np.abs(cosines) <= 1.0001)
+    assert np.all(np.diff(cosines) <= 0), "similarities shown must not rise down the list"
 
 
 def test_a_pool_of_exactly_rounds_times_choices_people_is_shown_entirely(tmp_path):
@@ -112,3 +113,20 @@ def test_noiseless_people_find_their_target_far_more_often_than_with_random(face
     # Information bound for 700 people, N=4: 4 rounds; 8 rounds is twice that.
     assert hits["adaptive"] >= 0.75
     assert hits["adaptive"] >= hits["random"] + 0.5
+
+
+@pytest.mark.parametrize("variant", ["adaptive-people", "adaptive-mean", "adaptive-gauss",
+                                     "adaptive-move", "adaptive-refine"])
+def test_research_variants_find_a_noiseless_target(facelike, variant):
+    from idealtype.evaluation.strategies import resolve
+
+    pool = Pool(facelike)
+    strategy = resolve(variant)
+    found = 0
+    for i, target in enumerate((10, 200, 450)):
+        ideal = facelike.centroids[target]
+        history = play(strategy, pool, 4, 8, i, nearest_face(facelike, ideal))
+        rows, cosines = strategy.rank(pool, history, 7)
+        assert len(set(rows.tolist())) == 7 and np.all(np.diff(cosines) <= 0)
+        found += int(target in rows)
+    assert found >= 2

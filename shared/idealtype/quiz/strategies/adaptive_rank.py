@@ -76,4 +76,7 @@ def recommend(
         first = first[person[cand[first]] > 0]
         order = np.r_[first, order[~np.isin(order, first)]]
     order = order[:k]
-    return pool_rows[cand[order]], closeness[order].astype(np.float32)
+    # What people see is the cosine to the posterior mean; capped so that it never rises down
+    # the list (the list is ordered by expected membership, which a cosine cannot show).
+    shown = np.minimum.accumulate(closeness[order]).astype(np.float32)
+    return pool_rows[cand[order]], shown
