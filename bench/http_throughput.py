@@ -2,9 +2,12 @@
 same app, measured side by side in one run against a local `idealtype serve` (uvicorn, one
 process, SQLite sessions) on a synthetic index. Target: pick >= 60% of the trivial endpoint.
 
-The load generator is a small asyncio HTTP/1.1 keep-alive client (no extra dependency); it
-runs in this process, so client and server share the machine's cores like any local test.
-Measurements alternate (trivial, pick, trivial, pick, ...) so background load hits both alike.
+The load generator is a small asyncio HTTP/1.1 keep-alive client (orjson for the pick bodies,
+so the client's own JSON work stays small next to the server's); it runs in this process, so
+client and server share the machine's cores like any local test. Measurements alternate
+(trivial, pick, trivial, pick, ...) so background load hits both alike. Besides requests/s the
+server's CPU time per request is reported for both (from /proc): on a loaded shared machine it
+varies less than throughput.
 
     .venv/bin/python bench/http_throughput.py [--celebs 10000] [--seconds 5] [--repeats 3]
 """
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import socket
@@ -24,6 +26,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import orjson
 from bench_index import RESULTS, synthetic_index_dir, write_report
 
 TARGET_RATIO = 0.60
@@ -80,13 +83,13 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 async def create_sessions(port: int, count: int, rounds: int) -> list[dict]:
     reader, writer = await asyncio.open_connection(HOST, port)
-    body = json.dumps({"choices": 4, "rounds": rounds, "strategy": "random"}).encode()
+    body = orjson.dumps({"choices": 4, "rounds": rounds, "strategy": "random"})
     sessions = []
     for _ in range(count):
         writer.write(request_bytes("POST", "/api/sessions", body))
         status, payload = await read_response(reader)
         assert status == 201, payload
-        created = json.loads(payload)
+        created = orjson.loads(payload)
         sessions.append({"id": created["session_id"], "round": created["round"]})
     writer.close()
     return sessions
@@ -109,11 +112,11 @@ async def run_load(port: int, seconds: float, connections: int, kind: str,
             else:
                 session = own[-1]
                 rnd = session["round"]
-                pick = json.dumps({"round": rnd["index"],
-                                   "image_id": rnd["faces"][0]["image_id"]}).encode()
+                pick = orjson.dumps({"round": rnd["index"],
+                                     "image_id": rnd["faces"][0]["image_id"]})
                 writer.write(request_bytes("POST", f"/api/sessions/{session['id']}/picks", pick))
                 status, payload = await read_response(reader)
-                answer = json.loads(payload)
+                answer = orjson.loads(payload)
                 if status == 200 and not answer["done"]:
                     session["round"] = answer["round"]
                 else:
@@ -138,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     index_dir = synthetic_index_dir(args.celebs, 2)
+    load_at_start = os.getloadavg()
     rounds = 20
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -172,14 +176,20 @@ def main(argv: list[str] | None = None) -> int:
     trivial = median([r["rps"] for r in runs["trivial"]])
     pick = median([r["rps"] for r in runs["pick"]])
     ratio = pick / trivial
+    cpu = {kind: median([r["server_cpu_ms_per_request"] for r in runs[kind]]) for kind in runs}
+    cpu_ratio = cpu["trivial"] / cpu["pick"]
     ok = ratio >= TARGET_RATIO and all(r["errors"] == 0 for v in runs.values() for r in v)
     print(f"median: trivial {trivial:.1f} req/s, pick {pick:.1f} req/s -> pick/trivial "
-          f"{ratio:.2f} (target >= {TARGET_RATIO}) {'OK' if ok else 'MISSED'}")
+          f"{ratio:.2f} (target >= {TARGET_RATIO}) {'OK' if ok else 'MISSED'}; server CPU "
+          f"per request: trivial {cpu['trivial']:.3f} ms, pick {cpu['pick']:.3f} ms -> "
+          f"{cpu_ratio:.2f}; load average {os.getloadavg()[0]:.2f}")
     report = {"target_ratio": TARGET_RATIO, "celebrities": args.celebs,
               "connections": args.connections, "seconds_per_run": args.seconds,
               "trivial_endpoint": "GET /api/health", "pick_endpoint":
               "POST /api/sessions/{id}/picks", "runs": runs, "trivial_rps": trivial,
               "pick_rps": pick, "ratio": round(ratio, 3), "target_met": ok,
+              "server_cpu_ms_per_request": cpu, "cpu_ratio": round(cpu_ratio, 3),
+              "load_average_at_start": load_at_start, "load_average_at_end": os.getloadavg(),
               "machine": platform.platform()}
     write_report(args.out, report)
     return 0 if ok else 1
