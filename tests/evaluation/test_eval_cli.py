@@ -50,7 +50,17 @@ def test_eval_writes_json_markdown_and_plots(index_dir, tmp_path, capsys):
     assert "| 4 | 8 | ∞ |" in md and "Robustness" in md and report["command"] in md
     for name in report["plots"]:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "goal" in capsys.readouterr().out
+    assert "goals met" in capsys.readouterr().out
+    # A second run with the same settings reuses every finished cell from the journal.
+    assert len((out / "cells.jsonl").read_text().splitlines()) == len(rows)
+    journal = (out / "cells.jsonl").read_text().splitlines()
+    (out / "cells.jsonl").write_text("\n".join(journal[:-1]) + "\n" + journal[-1][:20])  # cut
+    assert main(["eval", str(index_dir), "--out", str(out), "--users", "16", "--choices", "4",
+                 "--rounds", "4,8", "--betas", "inf,20", "--robustness", "lapse20",
+                 "--extra-protocols", "type-dirichlet"]) == 0
+    again = json.loads((out / "report.json").read_text())["rows"]
+    assert [r["metrics"] for r in again] == [r["metrics"] for r in rows]
+    assert len((out / "cells.jsonl").read_text().splitlines()) == len(rows)
 
 
 def test_eval_rejects_bad_input_with_a_clear_message(index_dir, tmp_path, capsys):

@@ -7,6 +7,7 @@ Writes report.json, report.md and PNG plots to --out. Every cell uses the same s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -45,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="score every round of the N=4, longest-M, β=∞ cells")
     parser.add_argument("--pool", default=None, help="tag filter, e.g. gender=female")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (cells in parallel)")
+    parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                        help="reuse finished cells of an interrupted run in --out (same settings)")
 
 
 def command_line() -> str:
@@ -130,30 +133,72 @@ def score_cell(cell) -> dict:
     return score_row(cell, result, len(ctx.pool))
 
 
-def run_cells(cells: list, users: int, jobs: int) -> list[dict]:
-    """Score all cells, in `jobs` forked processes; rows come back in plan order."""
+def run_cells(cells: list, users: int, jobs: int, journal: Journal) -> list[dict]:
+    """Score all cells, in `jobs` forked processes; rows come back in plan order. Cells already
+    in the journal (an interrupted run with the same settings) are not run again."""
     from tqdm import tqdm
 
-    rows: list[dict | None] = [None] * len(cells)
+    rows: list[dict | None] = [journal.done.get(cell_key(c)) for c in cells]
+    todo = [i for i, row in enumerate(rows) if row is None]
     # Longest cells first so the workers finish together.
-    order = sorted(range(len(cells)), key=lambda i: -cells[i].rounds * (cells[i].strategy != "random"))
-    with tqdm(total=len(cells) * users, unit="quiz", smoothing=0.05) as bar:
+    todo.sort(key=lambda i: -cells[i].rounds * (cells[i].strategy != "random"))
+    with tqdm(total=len(cells) * users, initial=(len(cells) - len(todo)) * users, unit="quiz",
+              smoothing=0.05) as bar:
+
+        def finished(i: int, row: dict) -> None:
+            rows[i] = row
+            journal.add(cell_key(cells[i]), row)
+            bar.set_description(describe(cells[i]))
+            bar.update(users)
+
         if jobs <= 1:
-            for i in order:
-                bar.set_description(describe(cells[i]))
-                rows[i] = score_cell(cells[i])
-                bar.update(users)
+            for i in todo:
+                finished(i, score_cell(cells[i]))
         else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as ex:
-                futures = {ex.submit(score_cell, cells[i]): i for i in order}
+                futures = {ex.submit(score_cell, cells[i]): i for i in todo}
                 for future in as_completed(futures):
-                    rows[futures[future]] = future.result()
-                    bar.set_description(describe(cells[futures[future]]))
-                    bar.update(users)
+                    finished(futures[future], future.result())
     return rows
+
+
+class Journal:
+    """cells.jsonl in the report folder: one line per finished cell, so an interrupted run
+    resumes where it stopped (only lines written with the same settings count)."""
+
+    def __init__(self, path: Path, settings: dict, resume: bool):
+        self.path, self.settings = path, settings
+        self.done: dict[str, dict] = {}
+        if resume and path.exists():
+            text = path.read_text()
+            entries = self.entries(text)
+            self.done = {e["key"]: e["row"] for e in entries if e["settings"] == settings}
+            if not text.endswith("\n"):  # drop the line being written when the run stopped
+                path.write_text("".join(f"{json.dumps(e)}\n" for e in entries))
+        elif path.exists():
+            path.unlink()
+
+    @staticmethod
+    def entries(text: str) -> list[dict]:
+        out = []
+        for line in text.splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:  # a line cut short by a stopped run
+                pass
+        return out
+
+    def add(self, key: str, row: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a") as f:
+            f.write(json.dumps({"key": key, "settings": self.settings, "row": row}) + "\n")
+
+
+def cell_key(cell) -> str:
+    return describe(cell) + (" curve" if cell.curve else "")
 
 
 def describe(cell) -> str:
@@ -192,7 +237,10 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     started = time.time()
-    rows = run_cells(cells, args.users, args.jobs)
+    out = Path(args.out)
+    fingerprint = {"index": index.version, "users": args.users, "seed": args.seed, "pool": tags}
+    journal = Journal(out / "cells.jsonl", fingerprint, args.resume)
+    rows = run_cells(cells, args.users, args.jobs, journal)
     default = Settings().default_strategy
     report = {
         "command": command_line(),
@@ -208,7 +256,6 @@ def run(args: argparse.Namespace) -> int:
         "rows": rows,
         "goals": {s: goal_check(rows, s) for s in parse_list(args.strategies)},
     }
-    out = Path(args.out)
     write_report(report, out)
     print(f"wrote {out / 'report.md'}, {out / 'report.json'} and {len(report['plots'])} plots "
           f"in {report['seconds']:.0f}s")
