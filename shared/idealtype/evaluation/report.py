@@ -145,6 +145,15 @@ def markdown(report: dict) -> str:
     return "\n".join(out)
 
 
+def save(fig, path: Path) -> str:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
 def plot(report: dict, out_dir: Path) -> list[str]:
     """PNG plots: headline bars with CIs (N=4, M=10) and per-round curves. Returns file names."""
     import matplotlib
@@ -172,17 +181,15 @@ def plot(report: dict, out_dir: Path) -> list[str]:
         ax.set_ylim(0, 1)
         ax.set_title(f"{protocol}: {'hit' if protocol == 'target' else 'precision'}@{K} (N=4, M=10)")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out_dir / "headline.png", dpi=110)
-    plt.close(fig)
-    files.append("headline.png")
+    files.append(save(fig, out_dir / "headline.png"))
     curves = [r for r in rows if "curve" in r]
     if curves:
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
         for ax, protocol in zip(axes, ("target", "type")):
             for r in (c for c in curves if c["protocol"] == protocol):
                 xs = sorted(int(x) for x in r["curve"])
-                ys = [r["curve"][x]["mean"] if x in r["curve"] else r["curve"][str(x)]["mean"] for x in xs]
+                ys = [r["curve"][x]["mean"] if x in r["curve"] else r["curve"][str(x)]["mean"]
+                      for x in xs]
                 ax.plot(xs, ys, marker="o", ms=3, label=f"{r['strategy']} β={r['beta']}")
             if protocol == "target" and curves:
                 bound = curves[0]["information_bound"]
@@ -192,10 +199,7 @@ def plot(report: dict, out_dir: Path) -> list[str]:
             ax.set_ylim(0, 1)
             ax.set_title(f"{protocol} (N={curves[0]['choices']}) by round")
             ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out_dir / "by_round.png", dpi=110)
-        plt.close(fig)
-        files.append("by_round.png")
+        files.append(save(fig, out_dir / "by_round.png"))
     return files
 
 
