@@ -6,9 +6,9 @@ import io
 import json
 
 import boto3
-import numpy as np
 from conftest import EXPECTED, gallery_files
 from PIL import Image
+from test_build_pipeline import assert_same_index
 
 from idealtype.blobstore import S3BlobStore
 from idealtype.cli import main as cli
@@ -47,6 +47,4 @@ def test_build_from_s3_to_s3_with_shards(moto_endpoint, build_gallery, tmp_path)
     assert cli(["build", str(build_gallery), "--out", str(local_out), "--no-progress"]) == 0
     from idealtype.blobstore import LocalBlobStore
 
-    local = load_index(LocalBlobStore(local_out))
-    assert [im["image_id"] for im in local.images] == [im["image_id"] for im in index.images]
-    np.testing.assert_allclose(local.embeddings, index.embeddings, atol=1e-5)
+    assert_same_index(load_index(LocalBlobStore(local_out)), index)
