@@ -5,6 +5,7 @@ import time
 import pytest
 
 from idealtype.sessions import QuizSession, SessionConflict, SessionNotFound
+from idealtype.sessions import sqlite as sqlite_store
 from idealtype.sessions.sqlite import SQLiteSessionStore
 
 
@@ -39,3 +40,21 @@ def test_expired_sessions_are_gone(tmp_path):
         store.get("old")
     with pytest.raises(SessionNotFound):
         store.get("never")
+
+
+def test_wal_is_checkpointed_off_the_request_path(tmp_path):
+    # Commits only append to the WAL; the background thread copies them into the database
+    # file (the writers' own auto-checkpoint is far away at this size).
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    start_size = path.stat().st_size
+    for n in range(300):
+        store.create(session(f"q{n}"))
+    deadline = time.monotonic() + 10 * sqlite_store.CHECKPOINT_EVERY_SECONDS
+    while path.stat().st_size <= start_size + 50_000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.stat().st_size > start_size + 50_000, "no checkpoint reached the database"
+    assert store.get("q299").session_id == "q299"
+    store.close()
+    store._checkpointer.join(timeout=5)
+    assert not store._checkpointer.is_alive()

@@ -89,7 +89,8 @@ def create_app(settings: Settings | None = None, *, service: QuizService | None 
     # their work is mostly well under a millisecond, less than the thread-pool hops FastAPI
     # makes per sync endpoint (measured in process: a pick took 1.05 ms as a sync endpoint,
     # 0.47 ms as async). On Lambda one container serves one request at a time, so nothing
-    # waits behind them; locally a 100k-celebrity result holds the loop for a few ms.
+    # waits behind them; locally a 100k-celebrity result holds the loop for a few ms (~25 ms
+    # on a gallery without low-rank structure, where the search is a full scan).
     # LeanRoute: no per-request dependency solving (see lean_route.py); responses are dicts
     # shaped like the `schemas` models (which document them), serialized by orjson. Set on the
     # app's own router rather than via include_router: an included router is matched as a
