@@ -35,10 +35,11 @@ class AdaptiveStrategy(Strategy):
     def next_round(
         self, pool: Pool, history: Sequence[RoundRecord], choices: int, rng: np.random.Generator
     ) -> list[int]:
+        # Rounds use the plain posterior; refinements (variants) are only worth it for results.
         return informative_round(
-            adaptive_model(pool, self.cfg), self._posterior(pool, history, self.cfg.refine_in_rounds),
-            pool.index.embeddings,
-            pool.celeb_rows, shown_celebs(pool, history), choices, rng, self.cfg,
+            adaptive_model(pool, self.cfg), self._posterior(pool, history, refined=False),
+            pool.index.embeddings, pool.celeb_rows, shown_celebs(pool, history), choices, rng,
+            self.cfg,
         )
 
     def rank(

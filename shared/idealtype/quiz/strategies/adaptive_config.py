@@ -23,7 +23,6 @@ class AdaptiveConfig:
     move_steps: int = 8
     move_sharpness: float = 20.0  # q ∝ exp(sharpness × how much a person resembles the picks)
     refine_people: int = 256  # components of refined blends: the people the posterior uses most
-    refine_in_rounds: bool = False  # refine for choosing faces too, not only for the result
     support: int = 6000  # heaviest particles kept after each update
     # User model (posterior.py)
     beta_min: float = 8.0  # decisiveness grid beta_min·2^k, k < beta_levels, marginalized
@@ -46,7 +45,6 @@ class AdaptiveConfig:
     # membership rule: score = membership + bonus × P(c is the ideal | the ideal is one person).
     # bonus 7 = a found target is worth as much as a whole list of 7 liked people.
     person_bonus: float = 7.0
-    people_slots: int = 0  # the list starts with this many most probable single people
     softness: float = 0.02  # cosine scale of the soft top-1% boundary
     liked_share: float = 0.01
     seed: int = 0

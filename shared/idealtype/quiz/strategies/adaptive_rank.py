@@ -55,7 +55,7 @@ def recommend(
     near = model.table.nearest(mean, cfg.rank_candidates, cfg.scan_rows)
     components = np.searchsorted(pool_rows, anchor_people(model, post, top))
     person = person_probability(model, post, pool_rows)
-    n_people = min(max(cfg.people_slots, 1) * 4, len(pool_rows) - 1)
+    n_people = min(4, len(pool_rows) - 1)  # the most probable single people are candidates
     likely_people = np.argpartition(-person, n_people)[:n_people]
     cand = np.unique(np.concatenate([near, components, likely_people]))
     centroids = model.table.rows(cand)
@@ -69,13 +69,7 @@ def recommend(
         thresholds = np.quantile(model.table.sample @ vectors.T, 1 - cfg.liked_share, axis=0)
         membership = 1.0 / (1.0 + np.exp(-(sims - thresholds) / cfg.softness))
         score = membership @ pi + cfg.person_bonus * person[cand]
-    order = np.lexsort((-closeness, -np.round(score, 6)))
-    if cfg.people_slots:
-        # The first slots go to the most probable single people (the ideal may be one face).
-        first = np.lexsort((-closeness, -person[cand]))[: cfg.people_slots]
-        first = first[person[cand[first]] > 0]
-        order = np.r_[first, order[~np.isin(order, first)]]
-    order = order[:k]
+    order = np.lexsort((-closeness, -np.round(score, 6)))[:k]
     # What people see is the cosine to the posterior mean; capped so that it never rises down
     # the list (the list is ordered by expected membership, which a cosine cannot show).
     shown = np.minimum.accumulate(closeness[order]).astype(np.float32)
