@@ -61,6 +61,15 @@ def test_eval_writes_json_markdown_and_plots(index_dir, tmp_path, capsys):
     again = json.loads((out / "report.json").read_text())["rows"]
     assert [r["metrics"] for r in again] == [r["metrics"] for r in rows]
     assert len((out / "cells.jsonl").read_text().splitlines()) == len(rows)
+    # --report-only writes the report from the journal and runs nothing.
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "cells.jsonl").write_text("\n".join(journal[:5]) + "\n")
+    assert main(["eval", str(index_dir), "--out", str(partial), "--users", "16", "--choices", "4",
+                 "--rounds", "4,8", "--betas", "inf,20", "--robustness", "lapse20",
+                 "--extra-protocols", "type-dirichlet", "--report-only"]) == 0
+    assert json.loads((partial / "report.json").read_text())["cells"] == {"planned": 42,
+                                                                          "finished": 5}
 
 
 def test_eval_rejects_bad_input_with_a_clear_message(index_dir, tmp_path, capsys):

@@ -48,6 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (cells in parallel)")
     parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                         help="reuse finished cells of an interrupted run in --out (same settings)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="write the report from the cells finished so far, run nothing")
 
 
 def command_line() -> str:
@@ -240,7 +242,11 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fingerprint = {"index": index.version, "users": args.users, "seed": args.seed, "pool": tags}
     journal = Journal(out / "cells.jsonl", fingerprint, args.resume)
-    rows = run_cells(cells, args.users, args.jobs, journal)
+    if args.report_only:
+        rows = [journal.done[cell_key(c)] for c in cells if cell_key(c) in journal.done]
+        print(f"report from {len(rows)} of {len(cells)} cells finished so far", file=sys.stderr)
+    else:
+        rows = run_cells(cells, args.users, args.jobs, journal)
     default = Settings().default_strategy
     report = {
         "command": command_line(),
@@ -253,6 +259,7 @@ def run(args: argparse.Namespace) -> int:
         "pool_size": len(pool),
         "liked_count": liked_count(len(pool)),
         "seconds": round(time.time() - started, 1),
+        "cells": {"planned": len(cells), "finished": len(rows)},
         "rows": rows,
         "goals": {s: goal_check(rows, s) for s in parse_list(args.strategies)},
     }

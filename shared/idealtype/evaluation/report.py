@@ -117,6 +117,10 @@ def markdown(report: dict) -> str:
         "",
         f"Command: `{report['command']}`",
         "",
+        f"Cells scored: {report['cells']['finished']} of {report['cells']['planned']}"
+        + (" (an interrupted run: rerun the command to finish it)"
+           if report["cells"]["finished"] < report["cells"]["planned"] else "") + ".",
+        "",
         f"## Goals (N=4, M=10; the served default is `{st['default_strategy']}`)",
         "",
         "| protocol | β | metric | goal | " + " | ".join(strategies) + " |",
