@@ -51,17 +51,21 @@ def typical_faces(pool: Pool) -> np.ndarray:
     return face_of
 
 
-def blend_weights(count: int, alpha: float, rng: np.random.Generator) -> np.ndarray:
-    """(count, 3) mixing weights: pairs (the first half, third weight 0), then triples; drawn
-    from Dirichlet(alpha) (alpha = inf: equal weights, "the average face of a few people")."""
+def mixing_weights(order: np.ndarray, alpha: float, rng: np.random.Generator) -> np.ndarray:
+    """(len(order), 3) weights of blends of order[i] people (zeros after them), drawn from
+    Dirichlet(alpha) (alpha = inf: equal weights, "the average face of a few people")."""
+    count = len(order)
     if np.isinf(alpha):
-        weights = np.full((count, 3), 1 / 3, dtype=np.float32)
+        weights = np.ones((count, 3), dtype=np.float32)
     else:
         weights = rng.dirichlet(np.full(3, alpha), size=count).astype(np.float32)
-    pairs = np.arange(count) < count // 2
-    weights[pairs, 2] = 0.0
-    weights[pairs] /= weights[pairs].sum(1, keepdims=True)
-    return weights
+    weights[np.arange(3)[None, :] >= order[:, None]] = 0.0
+    return weights / weights.sum(1, keepdims=True)
+
+
+def blend_weights(count: int, alpha: float, rng: np.random.Generator) -> np.ndarray:
+    """Mixing weights of `count` blends: pairs (the first half), then triples."""
+    return mixing_weights(np.where(np.arange(count) < count // 2, 2, 3), alpha, rng)
 
 
 def blend_particles(

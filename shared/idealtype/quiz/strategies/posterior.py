@@ -189,7 +189,7 @@ def posterior(
     if refined and cfg.refine_particles:
         post = refine(model, post, rounds, embeddings, cfg)
     if refined and cfg.move_particles:
-        from .posterior_mcmc import resample_move
+        from .posterior_mcmc import resample_move  # (it builds on this module)
 
         post = resample_move(model, post, rounds, embeddings, cfg)
     return post

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .adaptive_config import AdaptiveConfig
-from .adaptive_model import AdaptiveModel, blend_weights
+from .adaptive_model import AdaptiveModel, mixing_weights
 from .base import RoundRecord
 from .posterior import Posterior, anchor_cosines, blend_cosines, choice_log_likelihood, round_arrays
 
@@ -69,13 +69,10 @@ def resample_move(
         new = rng.choice(len(q), size=m, p=q)
         prop_comps = comps.copy()
         prop_comps[np.arange(m), slot] = new
-        prop_weights = weights
+        # A third of the moves also redraw the mixing weights from their prior.
         redraw = rng.random(m) < 0.3
-        if redraw.any():
-            fresh = blend_weights(int(redraw.sum()) * 2, cfg.blend_alpha, rng)
-            fresh = np.where((order[redraw] == 2)[:, None], fresh[: redraw.sum()], fresh[redraw.sum():])
-            prop_weights = weights.copy()
-            prop_weights[redraw] = np.where(order[redraw, None] == 1, weights[redraw], fresh)
+        prop_weights = weights.copy()
+        prop_weights[redraw] = mixing_weights(order[redraw], cfg.blend_alpha, rng)
         # Unused slots point at slot 0's person (weight 0) so norms and gathers stay valid.
         prop_comps[order == 1, 1:] = prop_comps[order == 1, :1]
         prop_comps[order == 2, 2] = prop_comps[order == 2, 0]
