@@ -24,6 +24,19 @@ def test_face_rule_prefers_large_clear_faces():
     assert choose_face([], 40).reason == "no_face"
 
 
+def test_face_rule_in_a_frame_prefers_the_framed_central_subject():
+    # An LFW-like 250 px group shot: the subject in the middle, a neighbour's bigger box cut
+    # by the left edge. Plain area x probability would take the neighbour.
+    subject = face(80, 70, 170, 180)
+    neighbour_cut = face(-60, 40, 70, 200)
+    assert choose_face([subject, neighbour_cut], 40).face == neighbour_cut
+    assert choose_face([subject, neighbour_cut], 40, (250, 250)).face == subject
+    # A clearly bigger, fully visible face still wins over a small central one.
+    small_central = face(110, 110, 150, 150)
+    big_side = face(150, 20, 245, 130)
+    assert choose_face([small_central, big_side], 40, (250, 250)).face == big_side
+
+
 def test_canvas_depends_on_the_photo_only():
     assert canvas_size(250, 250, 1024) == (1.0, 256, 256)
     scale, w, h = canvas_size(4000, 3000, 1024)

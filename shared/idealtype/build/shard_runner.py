@@ -168,7 +168,7 @@ class ShardRunner:
         detections = self.detector.detect([decoded.rgb for _, decoded in candidates])
         chosen: list[Chosen] = []
         for (record, decoded), faces in zip(candidates, detections):
-            choice = choose_face(faces, self.settings.min_face_px)
+            choice = choose_face(faces, self.settings.min_face_px, decoded.rgb.size)
             record["faces"] = choice.n_faces
             if choice.face is None:
                 detail = f"{choice.n_faces} face(s) under {self.settings.min_face_px}px"
