@@ -73,7 +73,7 @@ def test_a_whole_quiz_over_http(client, strategy):
 
 def test_empty_body_uses_defaults_and_pool_filters(client):
     created = client.post("/api/sessions").json()
-    assert (created["choices"], created["rounds"], created["strategy"]) == (4, 10, "random")
+    assert (created["choices"], created["rounds"], created["strategy"]) == (4, 10, "adaptive")
     pooled = client.post("/api/sessions", json={"pool": {"gender": "male"}}).json()
     assert pooled["pool"] == {"gender": "male"}
     # Synthetic celebrities alternate female/male: odd numbers are male.

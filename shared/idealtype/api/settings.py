@@ -40,7 +40,8 @@ class Settings:
     choices: Bounds = field(default=Bounds(2, 8, 4))
     rounds: Bounds = field(default=Bounds(3, 20, 10))
     k: Bounds = field(default=Bounds(1, 20, 7))
-    default_strategy: str = "random"
+    # adaptive beats the original random+mean by far in bench/quality.py (issue 6 note)
+    default_strategy: str = "adaptive"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
