@@ -32,8 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .api.app import create_app
     from .api.settings import Settings
-    from .blobstore import open_store
-    from .index_format import IndexError_, load_index
+    from .index_format import IndexError_
 
     settings = Settings.from_env()
     index = args.index or settings.index
@@ -44,15 +43,15 @@ def run(args: argparse.Namespace) -> int:
     frontend = args.frontend or settings.frontend_dir or (
         str(REPO_FRONTEND) if REPO_FRONTEND.is_dir() else None
     )
+    settings = replace(settings, index=index, sessions=sessions, frontend_dir=frontend)
+    app = create_app(settings)
     try:
-        loaded = load_index(open_store(index))
+        # Load (and verify) once, through the app's own cache, before the first request.
+        loaded = app.state.service.indexes.current()
     except IndexError_ as err:
         print(f"idealtype serve: cannot load an index from {index}: {err}\n"
               f"Build one first: idealtype build --out {index} ...", file=sys.stderr)
         return 2
-    settings = replace(settings, index=index, sessions=sessions, frontend_dir=frontend)
-    app = create_app(settings)
-    app.state.service.indexes.current()  # load before the first request
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"idealtype: index {loaded.version} ({loaded.n_celebs} celebrities, "
           f"{loaded.n_images} faces) from {index}; sessions in {sessions}"
