@@ -4,6 +4,7 @@
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from idealtype.cli import main
 
@@ -55,23 +56,27 @@ def test_report_renders_and_pages(planted_gallery, tmp_path, page):
     assert page.evaluate("location.hash") == "#dims/64"
 
     page.locator("#tabs a[data-id=pcs]").click()
+    expect(cards.first.locator("h3")).to_contain_text("PC 0")
     assert cards.first.locator("h3").inner_text().startswith("PC 0")
     assert "% of variance" in cards.first.inner_text()
 
     page.locator("#tabs a[data-id=mislabeled]").click()
-    assert cards.count() == 2
+    expect(cards).to_have_count(2)
     assert planted_gallery.mislabeled_id in page.locator("#view").inner_html()
     page.wait_for_function("() => [...document.querySelectorAll('#view img')]"
                            ".every(img => img.complete && img.naturalWidth > 0)")
     page.screenshot(path=str(ARTIFACTS / "mislabeled.png"), full_page=True)
 
     page.locator("#tabs a[data-id=unlike]").click()
+    expect(page.locator("#view")).to_contain_text("3 faces in the photo")
     assert cards.count() == 2 and "3 faces in the photo" in page.locator("#view").inner_text()
     page.locator("#tabs a[data-id=same-person]").click()
-    assert "Celebrity 20" in cards.first.locator("h3").inner_text()
+    # expect() waits for the tab to re-render; reading right after the click raced it.
+    expect(cards.first.locator("h3")).to_contain_text("Celebrity 20")
     page.screenshot(path=str(ARTIFACTS / "same_person.png"))
 
     page.locator("#tabs a[data-id=few]").click()
+    expect(page.locator("#view table")).to_contain_text("솔로 스타")
     assert "솔로 스타" in page.locator("#view table").inner_text()
     assert "ghost_star" in page.locator("#view table").inner_text()
 
