@@ -19,6 +19,8 @@ from .adaptive_config import AdaptiveConfig
 from .adaptive_scan import CentroidTable, centroid_table
 from .posterior_gauss import GaussPrior, gauss_prior
 
+TYPICAL_CHUNK = 8192  # image rows per step when finding each person's most typical photo
+
 
 @dataclass(frozen=True)
 class AdaptiveModel:
@@ -38,9 +40,14 @@ def typical_faces(pool: Pool) -> np.ndarray:
     """Image row closest to the centroid for each pool celebrity (what the quiz shows): the
     most typical photo, so a particle's predicted reaction to a face matches the person."""
     index = pool.index
-    emb = np.asarray(index.embeddings, dtype=np.float32)
     owner = index.image_celeb
-    sims = np.einsum("ij,ij->i", emb, np.asarray(index.centroids, dtype=np.float32)[owner])
+    centroids = np.asarray(index.centroids, dtype=np.float32)
+    # In chunks: one gather of every image's centroid would be a 400 MB temporary at 100k.
+    sims = np.empty(len(owner), dtype=np.float32)
+    for start in range(0, len(owner), TYPICAL_CHUNK):
+        stop = start + TYPICAL_CHUNK
+        emb = np.asarray(index.embeddings[start:stop], dtype=np.float32)
+        sims[start:stop] = np.einsum("ij,ij->i", emb, centroids[owner[start:stop]])
     in_pool = pool.mask[owner]
     rows = np.flatnonzero(in_pool)
     # Sort by (celebrity, -similarity): the first row of each celebrity is its best photo.

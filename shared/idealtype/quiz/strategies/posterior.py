@@ -54,8 +54,21 @@ def particle_cosines(model: AdaptiveModel, faces: np.ndarray, embeddings: np.nda
     # Singles come first and are the anchors themselves: no gather needed.
     out[:, : len(model.anchors)] = anchor_sims
     for start, stop, slots in model.blend_groups:  # pairs, then triples
-        comp, coef = model.components[start:stop, :slots], model.coefs[start:stop, :slots]
-        out[:, start:stop] = blend_cosines(anchor_sims, comp, coef)
+        # Same products and sums as blend_cosines, gathered one face at a time from its row of
+        # anchor cosines (24 KB, stays in L1) into preallocated rows: half the time of the
+        # 2-D fancy index. Contiguous intp columns spare np.take a conversion per face.
+        comps = [np.ascontiguousarray(model.components[start:stop, j], dtype=np.intp)
+                 for j in range(slots)]
+        coefs = [np.ascontiguousarray(model.coefs[start:stop, j]) for j in range(slots)]
+        term = np.empty(stop - start, dtype=np.float32)
+        for row, acc in zip(anchor_sims, out[:, start:stop]):
+            # mode="clip" skips np.take's buffered bounds check; components are valid anchors.
+            np.take(row, comps[0], out=acc, mode="clip")
+            acc *= coefs[0]
+            for j in range(1, slots):
+                np.take(row, comps[j], out=term, mode="clip")
+                term *= coefs[j]
+                acc += term
     return out
 
 
@@ -68,17 +81,26 @@ def choice_log_likelihood(
     `betas` doubles from one level to the next, so one exp per (face, particle) serves every
     level: exp(2β·s) = exp(β·s)² (the exp is most of a request's cost)."""
     # Product of the per-round probabilities, one log at the end: each factor is >= lapse/N, so
-    # 20 rounds stay far above float64's smallest number.
-    product = np.ones((len(betas), sims.shape[2]), dtype=np.float64)
-    n = sims.shape[1]
+    # 20 rounds stay far above float64's smallest number. Scratch arrays are reused across
+    # rounds and levels (same arithmetic, element by element, as the plain expressions).
+    n, p = sims.shape[1], sims.shape[2]
+    product = np.ones((len(betas), p), dtype=np.float64)
     floor = np.float32(lapse / n)
+    z = np.empty((n, p), dtype=np.float32)
+    total = np.empty(p, dtype=np.float32)
+    factor = np.empty(p, dtype=np.float32)
     for r in range(sims.shape[0]):
-        s = sims[r] - sims[r].max(0)  # (N, P), <= 0 so the powers below cannot overflow
-        z = np.exp(betas[0] * s)
+        np.subtract(sims[r], sims[r].max(0), out=z)  # <= 0 so the powers cannot overflow
+        z *= betas[0]
+        np.exp(z, out=z)
         for b in range(len(betas)):
             if b:
                 z *= z
-            product[b] *= (1 - lapse) * z[picked[r]] / z.sum(0) + floor
+            z.sum(0, out=total)
+            np.multiply(z[picked[r]], 1 - lapse, out=factor)
+            factor /= total
+            factor += floor
+            product[b] *= factor
     return np.log(product).astype(np.float32)
 
 

@@ -1,0 +1,127 @@
+"""The adaptive strategy's speed-ups compute what the straightforward expressions compute.
+
+Each fast path (per-face gathers, reused scratch arrays, one partition instead of a quantile,
+an anchor-by-sample table) is checked against the plain numpy it replaced, on a small pool, so
+a later change of either side that alters results fails here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from idealtype.blobstore import LocalBlobStore
+from idealtype.evaluation.facelike_gallery import make_facelike_index
+from idealtype.index_format import load_index, normalize_rows
+from idealtype.quiz.pool import Pool
+from idealtype.quiz.strategies import RoundRecord, get_strategy, round_rng
+from idealtype.quiz.strategies.adaptive_display import particle_vectors
+from idealtype.quiz.strategies.adaptive_model import adaptive_model
+from idealtype.quiz.strategies.adaptive_rank import (
+    person_probability,
+    recommend,
+    top_particles,
+    upper_quantile,
+)
+from idealtype.quiz.strategies.posterior import (
+    CACHE,
+    anchor_cosines,
+    blend_cosines,
+    choice_log_likelihood,
+    particle_cosines,
+    posterior,
+)
+
+
+@pytest.fixture(scope="module")
+def facelike_pool(tmp_path_factory) -> Pool:
+    store = LocalBlobStore(tmp_path_factory.mktemp("facelike-fast"))
+    make_facelike_index(store, 900, seed=5)
+    return Pool(load_index(store))
+
+
+def played(pool: Pool, choices: int, rounds: int, seed: int) -> list[RoundRecord]:
+    """A quiz of a simulated person who picks the face nearest a blend of two people."""
+    index = pool.index
+    ideal = normalize_rows(index.centroids[[seed, seed + 300]].sum(0, keepdims=True))[0]
+    strategy = get_strategy("adaptive")
+    history: list[RoundRecord] = []
+    for r in range(rounds):
+        shown = strategy.next_round(pool, history, choices, round_rng(seed, r))
+        history.append(RoundRecord(tuple(shown), shown[int(np.argmax(index.embeddings[shown] @ ideal))]))
+    return history
+
+
+def plain_choice_log_likelihood(sims, picked, betas, lapse):
+    """The per-round expressions without scratch arrays (what choice_log_likelihood replaced)."""
+    product = np.ones((len(betas), sims.shape[2]), dtype=np.float64)
+    floor = np.float32(lapse / sims.shape[1])
+    for r in range(sims.shape[0]):
+        z = np.exp(betas[0] * (sims[r] - sims[r].max(0)))
+        for b in range(len(betas)):
+            if b:
+                z *= z
+            product[b] *= (1 - lapse) * z[picked[r]] / z.sum(0) + floor
+    return np.log(product).astype(np.float32)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 100, 1024])
+@pytest.mark.parametrize("q", [0.3, 0.5, 0.9, 0.99, 0.999])
+def test_upper_quantile_is_numpys_quantile_bit_for_bit(n, q):
+    values = np.random.default_rng(n).standard_normal((40, n)).astype(np.float32)
+    np.testing.assert_array_equal(upper_quantile(values, q), np.quantile(values, q, axis=1))
+
+
+def test_particle_cosines_are_the_blends_cosines(facelike_pool):
+    pool = facelike_pool
+    model = adaptive_model(pool, get_strategy("adaptive").cfg)
+    faces = np.random.default_rng(0).choice(pool.index.n_images, 24, replace=False)
+    fast = particle_cosines(model, faces, pool.index.embeddings)
+    sims = anchor_cosines(model, faces, pool.index.embeddings)
+    # Bit for bit what the 2-D gather computes...
+    np.testing.assert_array_equal(fast, blend_cosines(sims, model.components, model.coefs))
+    # ...and what the particles' unit vectors give directly.
+    vectors = np.einsum("pj,pjd->pd", model.coefs, model.anchor_vectors[model.components])
+    np.testing.assert_allclose(fast, pool.index.embeddings[faces] @ vectors.T, atol=2e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (9, 4), (19, 8)])
+def test_choice_log_likelihood_matches_the_plain_expressions(shape):
+    rounds, n = shape
+    rng = np.random.default_rng(rounds)
+    sims = rng.uniform(-0.4, 0.9, size=(rounds, n, 500)).astype(np.float32)
+    picked = rng.integers(n, size=rounds)
+    betas = np.array([8, 16, 32, 64], dtype=np.float32)
+    np.testing.assert_array_equal(
+        choice_log_likelihood(sims, picked, betas, 0.05),
+        plain_choice_log_likelihood(sims, picked, betas, 0.05),
+    )
+
+
+def plain_recommend(model, post, pool_rows, k, cfg):
+    """The membership rule over the whole pool, straight from its definition: expected
+    membership in each particle's liked set (+ bonus × P(person)), thresholds by np.quantile."""
+    top, pi = top_particles(post, cfg)
+    vectors = particle_vectors(model, post, top)
+    mean = (pi @ vectors).astype(np.float32)
+    mean /= np.linalg.norm(mean)
+    centroids = np.asarray(model.table.rows(np.arange(len(pool_rows))))
+    thresholds = np.quantile(model.table.sample @ vectors.T, 1 - cfg.liked_share, axis=0)
+    membership = 1.0 / (1.0 + np.exp(-(centroids @ vectors.T - thresholds) / cfg.softness))
+    score = membership @ pi + cfg.person_bonus * person_probability(model, post, pool_rows)
+    order = np.lexsort((-(centroids @ mean), -np.round(score, 6)))[:k]
+    return pool_rows[order], score[order]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_recommendations_equal_the_straightforward_computation(facelike_pool, seed):
+    pool = facelike_pool
+    strategy = get_strategy("adaptive")
+    history = played(pool, 4, 10, seed)
+    CACHE.clear()
+    model = adaptive_model(pool, strategy.cfg)
+    post = posterior(model, history, pool.index.embeddings, strategy.cfg)
+    rows, _ = recommend(model, post, pool.celeb_rows, 7, strategy.cfg)
+    expected, scores = plain_recommend(model, post, pool.celeb_rows, 7, strategy.cfg)
+    # The fast path scores candidates only (near the mean, the particles' people, likely
+    # singles); a person outside them could only differ if it scored in the top 7.
+    assert rows.tolist() == expected.tolist(), scores
