@@ -33,6 +33,24 @@ def test_rounds_show_distinct_unseen_people_from_the_pool(index, name, choices):
     assert len(seen) == len(set(seen)), "a person appeared twice in one quiz"
 
 
+def test_round_rng_depends_only_on_seed_and_round():
+    def draws(seed: int, round_index: int) -> list[float]:
+        return round_rng(seed, round_index).random(4).tolist()
+
+    assert draws(2**53 - 1, 19) == draws(2**53 - 1, 19)
+    streams = {tuple(draws(seed, r)) for seed in (0, 1, 2**40, 2**53 - 1) for r in range(20)}
+    assert len(streams) == 80  # every (seed, round) its own stream
+    # ... and a full numpy Generator (the adaptive strategy draws dirichlet, choice with p).
+    rng = round_rng(5, 3)
+    assert isinstance(rng, np.random.Generator)
+    assert rng.dirichlet(np.ones(3)).shape == (3,)
+    assert rng.choice(10, size=3, replace=False, p=np.full(10, 0.1)).shape == (3,)
+    # Uniform enough to sample faces with: first draws of 4000 rounds spread over 10 bins.
+    firsts = [round_rng(seed, r).random() for seed in range(200) for r in range(20)]
+    counts = np.bincount((np.array(firsts) * 10).astype(int), minlength=10)
+    assert counts.min() > 320 and counts.max() < 480, counts
+
+
 @pytest.mark.parametrize("name", ["random", "cluster"])
 def test_same_seed_and_picks_replay_the_same_quiz(pool, name):
     strategy = get_strategy(name)

