@@ -5,7 +5,7 @@ import pytest
 from idealtype.api.index_cache import IndexCache
 from idealtype.blobstore import LocalBlobStore
 from idealtype.quiz.errors import QuizError
-from idealtype.quiz.service import QuizService
+from idealtype.quiz.service import QuizService, RecentQuizzes
 from idealtype.sessions.sqlite import SQLiteSessionStore
 from idealtype.synthetic import make_synthetic_index
 
@@ -109,3 +109,50 @@ def test_quiz_moves_to_the_new_index_only_when_its_faces_survive(tmp_path):
         store.path(key).unlink()
     assert error_of(lambda: service.pick(lost.session_id, 0, lost.shown[0][0])) == \
         (409, "index_changed")
+
+
+@pytest.mark.parametrize("strategy", ["random", "cluster", "adaptive"])
+def test_the_recent_quiz_cache_changes_no_round(index_store, tmp_path, strategy):
+    # Picks from this process's cached copy (history kept as rows) show exactly the faces a
+    # pick from the store (history rebuilt from the ids) shows.
+    cached = QuizService(IndexCache(index_store), SQLiteSessionStore(tmp_path / "a.db"), 3600)
+    uncached = QuizService(IndexCache(index_store), SQLiteSessionStore(tmp_path / "b.db"), 3600)
+    uncached.recent = RecentQuizzes(capacity=0)
+    shown, ids = [], []
+    for service in (cached, uncached):
+        sid = service.create(choices=4, rounds=6, strategy=strategy, seed=11).session.session_id
+        quiz = service.get(sid)
+        while not quiz.session.done:
+            n = quiz.session.open_round
+            quiz = service.pick(sid, n, quiz.session.shown[n][n % 4])
+        shown.append(service.get(sid).session.shown)
+        ids.append(sid)
+    assert len(shown[0]) == 6 and shown[0] == shown[1]
+    assert cached.recent.get(ids[0]) is not None and uncached.recent.get(ids[1]) is None
+
+
+def test_a_stale_cached_quiz_defers_to_the_store(index_store, tmp_path):
+    # Two processes on one SQLite file: each caches what it wrote; the store decides.
+    one = QuizService(IndexCache(index_store), SQLiteSessionStore(tmp_path / "s.db"), 3600)
+    two = QuizService(IndexCache(index_store), SQLiteSessionStore(tmp_path / "s.db"), 3600)
+    quiz = one.create(choices=4, rounds=5, strategy="random", seed=3)
+    sid = quiz.session.session_id
+    after_two = two.pick(sid, 0, quiz.session.shown[0][0]).session  # `one` still caches round 0
+    # The next round is accepted by `one` although its copy says round 0 is open ...
+    after_one = one.pick(sid, 1, after_two.shown[1][2]).session
+    assert after_one.picks == [after_two.shown[0][0], after_two.shown[1][2]]
+    assert after_one.revision == 2 and one.get(sid).session.shown == after_one.shown
+    # ... and a replay of a round `two` saw open is refused although `two` cached it so.
+    assert error_of(lambda: two.pick(sid, 1, after_two.shown[1][0])) == (409, "round_replayed")
+    assert two.get(sid).session.picks == after_one.picks
+
+
+def test_the_recent_quiz_cache_is_bounded():
+    from idealtype.quiz.service import _Recent
+    from idealtype.sessions import QuizSession
+
+    recent = RecentQuizzes(capacity=3)
+    for n in range(5):
+        recent.put(_Recent(QuizSession(f"q{n}", "v", "random", 2, 3, None, 0, 0.0, 9), (), "v"))
+    recent.put(_Recent(QuizSession("q2", "v", "random", 2, 3, None, 0, 0.0, 9), (), "v"))
+    assert list(recent._entries) == ["q3", "q4", "q2"]

@@ -32,6 +32,15 @@ class QuizSession:
         """Index of the round waiting for a pick, or None when the quiz is done."""
         return None if self.done else len(self.picks)
 
+    def copy(self) -> QuizSession:
+        """A copy whose rounds and picks can be appended to without touching this one (the
+        per-round lists themselves are never modified, so they are shared)."""
+        clone = object.__new__(QuizSession)
+        clone.__dict__.update(self.__dict__)
+        clone.shown = self.shown.copy()
+        clone.picks = self.picks.copy()
+        return clone
+
     def to_json(self) -> str:
         # vars() rather than dataclasses.asdict(): the fields are already JSON types, and
         # asdict's deep copy was the costliest step of a pick. orjson: every pick reads and
