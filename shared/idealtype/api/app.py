@@ -18,7 +18,7 @@ from ..quiz.service import Quiz, QuizService, pool_values
 from ..quiz.strategies import available
 from ..sessions import open_session_store
 from . import schemas
-from .bodies import JSONBody, body_schema, parse_body
+from .bodies import JSONBody, body_schema, parse_body, pick_fields, read_body
 from .errors import error_response, install_error_handlers
 from .faces import IMAGE_ID, FaceUrlBuilder, FaceUrls
 from .index_cache import IndexCache
@@ -163,8 +163,8 @@ def create_app(settings: Settings | None = None, *, service: QuizService | None 
     @app.post("/api/sessions/{session_id}/picks", response_model=schemas.PickAccepted,
               responses=ERRORS, openapi_extra=body_schema(schemas.Pick))
     async def pick(session_id: str, request: Request) -> Response:
-        body = await parse_body(request, schemas.Pick)
-        quiz = service.pick(session_id, body.round, body.image_id)
+        round_index, image_id = pick_fields(await read_body(request))
+        quiz = service.pick(session_id, round_index, image_id)
         return JSONBody({"done": quiz.session.done,
                          "round": round_out(quiz, face_urls.for_request(request))})
 

@@ -23,9 +23,12 @@ class CreateSession(BaseModel):
     seed: int | None = Field(None, ge=0, lt=2**63, description="reproduce a quiz")
 
 
+PICK_IMAGE_ID_MAX = 128
+
+
 class Pick(BaseModel):
     round: int = Field(ge=0)
-    image_id: str = Field(min_length=1, max_length=128)
+    image_id: str = Field(min_length=1, max_length=PICK_IMAGE_ID_MAX)
 
 
 class Face(BaseModel):
