@@ -15,10 +15,11 @@ from idealtype.index_format import load_index, normalize_rows
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies import RoundRecord, get_strategy, round_rng
 from idealtype.quiz.strategies.adaptive_display import particle_vectors
-from idealtype.quiz.strategies.adaptive_model import adaptive_model
+from idealtype.quiz.strategies.adaptive_model import adaptive_model, prepare_index
 from idealtype.quiz.strategies.adaptive_rank import (
     person_probability,
     recommend,
+    sample_cosines,
     top_particles,
     upper_quantile,
 )
@@ -97,6 +98,19 @@ def test_choice_log_likelihood_matches_the_plain_expressions(shape):
     )
 
 
+def test_sample_cosines_are_the_particles_products_with_the_sample(facelike_pool):
+    pool = facelike_pool
+    cfg = get_strategy("adaptive").cfg
+    model = adaptive_model(pool, cfg)
+    CACHE.clear()
+    post = posterior(model, played(pool, 4, 6, 7), pool.index.embeddings, cfg)
+    top, _ = top_particles(post, cfg)
+    assert post.single[top].any() and not post.single[top].all()  # singles and blends
+    vectors = particle_vectors(model, post, top)
+    np.testing.assert_allclose(sample_cosines(model, post, top, vectors),
+                               vectors @ model.table.sample.T, atol=2e-6)
+
+
 def plain_recommend(model, post, pool_rows, k, cfg):
     """The membership rule over the whole pool, straight from its definition: expected
     membership in each particle's liked set (+ bonus × P(person)), thresholds by np.quantile."""
@@ -125,3 +139,24 @@ def test_recommendations_equal_the_straightforward_computation(facelike_pool, se
     # The fast path scores candidates only (near the mean, the particles' people, likely
     # singles); a person outside them could only differ if it scored in the top 7.
     assert rows.tolist() == expected.tolist(), scores
+
+
+def test_blend_coefficients_make_unit_vectors(facelike_pool):
+    model = adaptive_model(facelike_pool, get_strategy("adaptive").cfg)
+    vectors = np.einsum("pj,pjd->pd", model.coefs, model.anchor_vectors[model.components])
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_prepare_index_builds_the_served_model_once_for_every_whole_index_pool(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    make_facelike_index(store, 300, seed=9)
+    index = load_index(store)
+    prepare_index(index)
+    cfg = get_strategy("adaptive").cfg
+    (built,) = index._adaptive_models.values()
+    # Pools are made per request path (the API's cache, the evaluation): all share the model.
+    assert adaptive_model(Pool(index), cfg) is built
+    assert adaptive_model(Pool(index), cfg) is built
+    female = Pool(index, {"gender": "female"})
+    assert adaptive_model(female, cfg) is not built
+    assert len(adaptive_model(female, cfg).anchors) == len(female)

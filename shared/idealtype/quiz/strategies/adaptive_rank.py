@@ -52,15 +52,32 @@ def upper_quantile(values: np.ndarray, q: float) -> np.ndarray:
     return high - diff * (1 - gamma) if gamma >= 0.5 else low + diff * gamma
 
 
-def liked_membership(
-    sims: np.ndarray, vectors: np.ndarray, sample: np.ndarray, cfg: AdaptiveConfig
+def sample_cosines(
+    model: AdaptiveModel, post: Posterior, particles: np.ndarray, vectors: np.ndarray
 ) -> np.ndarray:
+    """(len(particles), sample) cosines of the particles with the pool sample of the liked-set
+    thresholds. An anchor particle is a blend of anchors, so its row is the same blend of the
+    anchors' rows of model.anchor_sample (a gather of 3 rows instead of a 512-d product with
+    1024 centroids: ~6x less time; equal to the product up to float32 rounding, ~1e-7).
+    Continuous samples (explicit `vectors`) take the product."""
+    out = np.empty((len(particles), model.anchor_sample.shape[1]), dtype=np.float32)
+    blend = particles < len(post.components)
+    comps, coefs = post.components[particles[blend]], post.coefs[particles[blend]]
+    acc = model.anchor_sample[comps[:, 0]] * coefs[:, :1]
+    for j in range(1, comps.shape[1]):  # empty slots have coefficient 0 and add exactly 0
+        acc += model.anchor_sample[comps[:, j]] * coefs[:, j, None]
+    out[blend] = acc
+    if not blend.all():
+        out[~blend] = vectors[~blend] @ model.table.sample.T
+    return out
+
+
+def liked_membership(sims: np.ndarray, sample_sims: np.ndarray, cfg: AdaptiveConfig) -> np.ndarray:
     """Soft membership of each candidate (rows of `sims`, cosines with the particles) in each
     particle's liked set: the particle's top `liked_share` of the pool, whose boundary is
-    estimated on a random sample of the pool's centroids. Overwrites `sims`."""
-    # (T, sample) rather than (sample, T): the same products, and each particle's row is
-    # contiguous for the partition.
-    thresholds = upper_quantile(vectors @ sample.T, 1 - cfg.liked_share)
+    estimated from the particle's cosines with a random sample of the pool (`sample_sims`,
+    one row per particle). Overwrites `sims`."""
+    thresholds = upper_quantile(sample_sims, 1 - cfg.liked_share)
     # 1 / (1 + exp(-(sims - t) / softness)), step by step in place.
     np.subtract(sims, thresholds, out=sims)
     np.negative(sims, out=sims)
@@ -104,7 +121,8 @@ def recommend(
     elif cfg.rank_rule == "people":
         score = person[cand]
     else:
-        membership = liked_membership(centroids @ vectors.T, vectors, model.table.sample, cfg)
+        sample_sims = sample_cosines(model, post, top, vectors)
+        membership = liked_membership(centroids @ vectors.T, sample_sims, cfg)
         score = membership @ pi + cfg.person_bonus * person[cand]
     order = np.lexsort((-closeness, -np.round(score, 6)))[:k]
     # What people see is the cosine to the posterior mean; capped so that it never rises down
