@@ -15,6 +15,7 @@ from ..blobstore import BlobStore
 from ..index_format import GalleryIndex, IndexError_, latest_version, load_index
 from ..quiz.pool import Pool, pool_key
 from ..quiz.recommend import prepare_search
+from ..quiz.strategies.adaptive_model import prepare_index as prepare_adaptive
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def load_from(store: BlobStore, version: str | None = None) -> GalleryIndex:
     with reading(store):
         index = load_index(store, version)
     prepare_search(index)
+    prepare_adaptive(index)  # the default strategy's model, built here rather than in a request
     return index
 
 
