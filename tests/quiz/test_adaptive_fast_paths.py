@@ -160,3 +160,12 @@ def test_prepare_index_builds_the_served_model_once_for_every_whole_index_pool(t
     female = Pool(index, {"gender": "female"})
     assert adaptive_model(female, cfg) is not built
     assert len(adaptive_model(female, cfg).anchors) == len(female)
+
+
+def test_the_api_index_load_builds_the_adaptive_model(tmp_path):
+    from idealtype.api.index_cache import load_from
+
+    store = LocalBlobStore(tmp_path)
+    make_facelike_index(store, 200, seed=2)
+    index = load_from(store)
+    assert len(index._adaptive_models) == 1
