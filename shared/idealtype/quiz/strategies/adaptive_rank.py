@@ -64,8 +64,9 @@ def sample_cosines(
     blend = particles < len(post.components)
     comps, coefs = post.components[particles[blend]], post.coefs[particles[blend]]
     acc = model.anchor_sample[comps[:, 0]] * coefs[:, :1]
-    for j in range(1, comps.shape[1]):  # empty slots have coefficient 0 and add exactly 0
-        acc += model.anchor_sample[comps[:, j]] * coefs[:, j, None]
+    for j in range(1, comps.shape[1]):
+        used = np.flatnonzero(coefs[:, j])  # singles and pairs leave slots empty (they add 0)
+        acc[used] += model.anchor_sample[comps[used, j]] * coefs[used, j, None]
     out[blend] = acc
     if not blend.all():
         out[~blend] = vectors[~blend] @ model.table.sample.T
