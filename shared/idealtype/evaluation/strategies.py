@@ -20,6 +20,8 @@ VARIANTS = {
     "adaptive-move": {"move_particles": 2000, "move_steps": 8},
     # Blend posterior with importance-weighted blends drawn near it for the result.
     "adaptive-refine": {"refine_particles": 16000},
+    # Every blend of 1-3 of the people the picks point to, enumerated per request.
+    "adaptive-enum": {"enum_candidates": 48},
 }
 
 

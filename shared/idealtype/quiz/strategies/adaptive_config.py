@@ -24,6 +24,12 @@ class AdaptiveConfig:
     move_sharpness: float = 20.0  # q ∝ exp(sharpness × how much a person resembles the picks)
     refine_people: int = 256  # components of refined blends: the people the posterior uses most
     support: int = 6000  # heaviest particles kept after each update
+    # Enumerated posterior (posterior_enum.py): every blend of 1-3 of the people the picks point
+    # to, built per request (0 = off: the fixed particles only).
+    enum_candidates: int = 0  # people the fixed posterior uses most
+    enum_seeds: int = 8  # best blends whose members are each replaced by every anchor
+    enum_completions: int = 16  # anchors added by those replacements
+    pair_prior_mass: float = 0.3  # prior mass of pairs (singles: single_prior_mass; triples: rest)
     # User model (posterior.py)
     beta_min: float = 8.0  # decisiveness grid beta_min·2^k, k < beta_levels, marginalized
     beta_levels: int = 4

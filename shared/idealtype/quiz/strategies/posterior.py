@@ -208,6 +208,10 @@ def posterior(
     kept = np.r_[weights[keep], weights[n_anchor:]]
     post = Posterior(model.components[keep], model.coefs[keep], single[keep],
                      kept / kept.sum(), beta_weights / beta_weights.sum(), free)
+    if cfg.enum_candidates:
+        from .posterior_enum import enumerated_posterior  # (it builds on this module)
+
+        post = enumerated_posterior(model, post, rounds, embeddings, cfg)
     if refined and cfg.refine_particles:
         post = refine(model, post, rounds, embeddings, cfg)
     if refined and cfg.move_particles:
