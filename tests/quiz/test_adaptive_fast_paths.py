@@ -11,7 +11,7 @@ import pytest
 
 from idealtype.blobstore import LocalBlobStore
 from idealtype.evaluation.facelike_gallery import make_facelike_index
-from idealtype.index_format import load_index, normalize_rows
+from idealtype.index_format import load_index, normalize_rows, publish_index
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies import RoundRecord, get_strategy, round_rng
 from idealtype.quiz.strategies.adaptive_display import particle_vectors
@@ -169,3 +169,43 @@ def test_the_api_index_load_builds_the_adaptive_model(tmp_path):
     make_facelike_index(store, 200, seed=2)
     index = load_from(store)
     assert len(index._adaptive_models) == 1
+
+
+def low_rank_index(tmp_path, n_celebs: int = 600, rank: int = 40):
+    """People and photos inside a `rank`-dimensional subspace plus a little noise in all 512
+    directions: the geometry of FaceNet embeddings (LFW: 96 directions hold 99.99%)."""
+    rng = np.random.default_rng(4)
+    basis = np.linalg.qr(rng.standard_normal((512, rank)))[0].T.astype(np.float32)
+    people = rng.standard_normal((n_celebs, rank)).astype(np.float32) @ basis
+    photos = np.repeat(people, 2, axis=0) + 0.3 * rng.standard_normal(
+        (2 * n_celebs, rank)).astype(np.float32) @ basis
+    photos = normalize_rows(photos + 0.003 * rng.standard_normal(photos.shape).astype(np.float32))
+    images = [{"image_id": f"i{row:08d}", "celeb_id": f"p{row // 2:05d}", "source": f"{row}.jpg",
+               "box": [0, 0, 8, 8], "prob": 1.0, "crop": f"faces/i{row:08d}.jpg"}
+              for row in range(len(photos))]
+    store = LocalBlobStore(tmp_path)
+    publish_index(store, photos, images, model_id="low-rank-test", weights_sha256="0" * 64)
+    return load_index(store)
+
+
+def test_low_rank_anchor_cosines_stay_within_their_residual_bound(tmp_path):
+    index = low_rank_index(tmp_path)
+    model = adaptive_model(Pool(index), get_strategy("adaptive").cfg)
+    projection = model.anchor_projection
+    assert projection is not None and projection.dims < 128
+    faces = np.arange(0, index.n_images, 3)
+    x = np.asarray(index.embeddings[faces], dtype=np.float32)
+    exact = x @ model.anchor_vectors.T
+    residual = np.linalg.norm(x - (x @ projection.basis) @ projection.basis.T, axis=1)
+    bound = residual[:, None] * projection.residual_norms[None, :] + 1e-5
+    error = np.abs(anchor_cosines(model, faces, index.embeddings) - exact)
+    assert np.all(error <= bound)
+    assert error.max() > 0  # the subspace path was taken (not the exact product)
+
+
+def test_isotropic_galleries_take_the_exact_anchor_cosines(index):
+    model = adaptive_model(Pool(index), get_strategy("adaptive").cfg)
+    assert model.anchor_projection is None
+    faces = np.arange(20)
+    np.testing.assert_array_equal(anchor_cosines(model, faces, index.embeddings),
+                                  index.embeddings[faces] @ model.anchor_vectors.T)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...index_format import GalleryIndex
+from ..centroid_search import CentroidProjection, build_projection
 from ..pool import Pool
 from .adaptive_config import DEFAULT, AdaptiveConfig
 from .adaptive_scan import CentroidTable, centroid_table
@@ -35,6 +36,9 @@ class AdaptiveModel:
     face_of: np.ndarray  # (n_celebs,) most typical image row of each celebrity (-1 outside pool)
     table: CentroidTable  # the pool's centroids, grouped by cluster for fast scans
     anchor_sample: np.ndarray  # (A, len(table.sample)) float32: anchor x sample cosines
+    # The anchors' low-rank subspace (FaceNet-like geometry; None when there is none): faces'
+    # cosines with every anchor then cost dims/512 of the work (posterior.anchor_cosines).
+    anchor_projection: CentroidProjection | None
     key: str  # identifies (index version, pool, hypotheses) for caches
     blend_groups: tuple[tuple[int, int, int], ...]  # (start, stop, components) of pairs, triples
     gauss: GaussPrior | None  # prior of the continuous model (None when it is off)
@@ -135,6 +139,7 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
         # A particle's cosines with the sample are then a blend of rows of this table (for
         # the liked-set thresholds of adaptive_rank) instead of a product with 512-d vectors.
         anchor_sample=anchor_vectors @ table.sample.T,
+        anchor_projection=build_projection(anchor_vectors, seed=cfg.seed),
         key=f"{pool.index.version}|{pool.key}|{cfg.model_key}",
     )
 

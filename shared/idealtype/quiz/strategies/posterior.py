@@ -34,8 +34,18 @@ class Posterior:
 
 
 def anchor_cosines(model: AdaptiveModel, faces: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
-    """(len(faces), A) cosine of each face (image rows) with each anchor's centroid."""
-    return np.asarray(embeddings[faces], dtype=np.float32) @ model.anchor_vectors.T
+    """(len(faces), A) cosine of each face (image rows) with each anchor's centroid.
+
+    In FaceNet-like geometry the anchors span ~96 of 512 dimensions (99.99% of their energy):
+    the cosines are then taken in that subspace, off by x_res·a_res <= |x_res||a_res| (on LFW
+    at most ~6e-4, typically ~1e-5; β·error <= 0.04 in the choice model's logits) for a fifth
+    of the arithmetic and of the 12 MB of anchors read per request. Isotropic galleries have
+    no such subspace and take the exact product."""
+    faces_x = np.asarray(embeddings[faces], dtype=np.float32)
+    projection = model.anchor_projection
+    if projection is None:
+        return faces_x @ model.anchor_vectors.T
+    return (faces_x @ projection.basis) @ projection.projected.T
 
 
 def blend_cosines(anchor_sims: np.ndarray, components: np.ndarray, coefs: np.ndarray) -> np.ndarray:
