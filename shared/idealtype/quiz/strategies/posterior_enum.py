@@ -102,7 +102,14 @@ def score_blends(
     norm2 = sum(gram[table[:, i], table[:, j]] for i in range(3) for j in range(3))
     inv_norm = (1 / np.sqrt(np.maximum(norm2, 1e-12))).astype(np.float32)
     sims = np.hstack([history.anchor_sims[:, candidates], np.zeros((len(history.anchor_sims), 1), np.float32)])
-    blend_sims = (sims[:, table[:, 0]] + sims[:, table[:, 1]] + sims[:, table[:, 2]]) * inv_norm
+    # np.take keeps the (S, H) result C-ordered (sims[:, idx] would not, and the likelihood
+    # would copy it); the scratch row buffer avoids two temporaries.
+    blend_sims = np.take(sims, table[:, 0], axis=1)
+    term = np.empty_like(blend_sims)
+    for slot in (1, 2):
+        np.take(sims, table[:, slot], axis=1, out=term)
+        blend_sims += term
+    blend_sims *= inv_norm
     loglik = history.log_likelihood(blend_sims, np.asarray(cfg.betas, np.float32), cfg.lapse)
     a = len(model.anchors)
     class_size = np.array([a, a * (a - 1) / 2, a * (a - 1) * (a - 2) / 6])
