@@ -40,3 +40,12 @@ def test_recipe_changes_when_the_gallery_changes(tmp_path):
     assert demo_cli.recipe_key(tmp_path / "g") == before
     (tmp_path / "g" / "person_01" / "new.jpg").write_bytes(b"x")
     assert demo_cli.recipe_key(tmp_path / "g") != before
+
+
+def test_recipe_changes_with_the_build_pipeline_version(tmp_path, monkeypatch):
+    from idealtype.build import build_settings
+
+    make_gallery(tmp_path / "g", people=2)
+    before = demo_cli.recipe_key(tmp_path / "g")
+    monkeypatch.setattr(build_settings, "PIPELINE_VERSION", build_settings.PIPELINE_VERSION + 1)
+    assert demo_cli.recipe_key(tmp_path / "g") != before

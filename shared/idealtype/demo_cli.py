@@ -62,11 +62,14 @@ def subset_gallery(gallery: Path, target: Path, every: int, per_person: int) -> 
 
 
 def recipe_key(gallery: Path) -> str:
-    """Identifies what the cached index was built from: the gallery's listing and sizes."""
+    """Identifies what the cached index was built from: the gallery's listing and sizes, and
+    the build pipeline's version (a new face rule must not serve the old cached index)."""
+    from .build.build_settings import PIPELINE_VERSION
+
     listing = sorted(
         f"{p.parent.name}/{p.name}:{p.stat().st_size}" for p in gallery.glob("*/*") if p.is_file()
     )
-    return hashlib.sha256(json.dumps([str(gallery), listing]).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([str(gallery), listing, PIPELINE_VERSION]).encode()).hexdigest()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import unicodedata
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -225,6 +226,11 @@ def test_resume_after_interruption(gallery_copy, tmp_path, facenet):
     # without --resume everything is computed again
     again = ShardRunner(source, dest, settings, facenet[0]).run(0, 1)
     assert again.parts_reused == 0 and again.parts_computed == n_parts
+
+    # parts of another pipeline version (e.g. the older face rule) are never resumed from
+    older = replace(settings, pipeline_version=settings.pipeline_version - 1)
+    other = ShardRunner(source, dest, older, facenet[0]).run(0, 1, resume=True)
+    assert other.parts_reused == 0 and other.parts_computed == n_parts
 
 
 def test_changed_gallery_is_not_merged_from_stale_shards(gallery_copy, tmp_path, facenet):

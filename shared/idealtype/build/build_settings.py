@@ -16,6 +16,11 @@ from dataclasses import asdict, dataclass
 from idealtype.build.image_decode import DEFAULT_MAX_PIXELS
 
 WORK_ROOT = "build-work"
+# Bump whenever the photo -> face -> embedding code changes what it computes for the same
+# settings. It is part of `work_id`, so a resumed build never mixes parts of two versions, and
+# of the demo's cache key. 2: one face per photo by in-frame area x probability x centrality
+# (1 took the largest box, often a neighbour cut by the frame in group shots).
+PIPELINE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class BuildSettings:
     limit: int | None = None
     max_per_celeb: int | None = None
     chunk_size: int = 128  # photos per checkpoint part
+    pipeline_version: int = PIPELINE_VERSION
 
     @property
     def manifest_model_id(self) -> str:
