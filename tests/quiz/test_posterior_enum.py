@@ -56,8 +56,10 @@ def test_blend_table_lists_each_single_pair_and_triple_once():
     assert all(len(group) == [1, 2, 3][k] for group, k in zip(people, kind))
 
 
-def test_weights_equal_a_direct_computation_over_blend_vectors(pool):
-    cfg = replace(DEFAULT, enum_candidates=6, enum_seeds=2, enum_completions=3)
+@pytest.mark.parametrize("first_pass", [True, False])
+def test_weights_equal_a_direct_computation_over_blend_vectors(pool, first_pass):
+    cfg = replace(DEFAULT, enum_candidates=6, enum_seeds=2, enum_completions=3,
+                  enum_first_pass=first_pass)
     index = pool.index
     ideal = normalize_rows(index.centroids[pool.celeb_rows[[3, 40, 77]]].sum(0, keepdims=True))[0]
     rounds = random_rounds(pool, ideal, 8, 4, seed=1)

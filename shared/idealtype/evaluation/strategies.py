@@ -22,6 +22,8 @@ VARIANTS = {
     "adaptive-refine": {"refine_particles": 16000},
     # Every blend of 1-3 of the people the picks point to, enumerated per request.
     "adaptive-enum": {"enum_candidates": 48},
+    # The same, seeded from the fixed posterior's heaviest particles (one enumeration, not two).
+    "adaptive-enum-fast": {"enum_candidates": 48, "enum_first_pass": False},
 }
 
 

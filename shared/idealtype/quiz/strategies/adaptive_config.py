@@ -28,6 +28,7 @@ class AdaptiveConfig:
     # to, built per request (0 = off: the fixed particles only).
     enum_candidates: int = 0  # people the fixed posterior uses most
     enum_seeds: int = 8  # best blends whose members are each replaced by every anchor
+    enum_first_pass: bool = True  # seeds from a first enumeration (else: the fixed particles)
     enum_completions: int = 16  # anchors added by those replacements
     pair_prior_mass: float = 0.3  # prior mass of pairs (singles: single_prior_mass; triples: rest)
     # User model (posterior.py)

@@ -78,15 +78,17 @@ def completions(
     vectors = model.anchor_vectors
     best = np.full(len(vectors), -np.inf, dtype=np.float32)
     betas = np.array([beta], dtype=np.float32)
-    for members in blends:
-        for drop in range(len(members)):
-            rest = members[:drop] + members[drop + 1:]
-            rest_sims = history.anchor_sims[:, rest].sum(1)
-            rest_vector = vectors[rest].sum(0)
-            # |c + r|² = 1 + |r|² + 2 c·r for unit centroids c.
-            norm = np.sqrt(np.maximum(1 + rest_vector @ rest_vector + 2 * (vectors @ rest_vector), 1e-12))
-            sims = (history.anchor_sims + rest_sims[:, None]) / norm[None, :]
-            np.maximum(best, history.log_likelihood(sims, betas, lapse)[0], out=best)
+    # Blends often share members: each distinct remainder is scored once.
+    rests = {tuple(sorted(members[:drop] + members[drop + 1:]))
+             for members in blends for drop in range(len(members))}
+    for rest_people in sorted(rests):
+        rest = list(rest_people)
+        rest_sims = history.anchor_sims[:, rest].sum(1)
+        rest_vector = vectors[rest].sum(0)
+        # |c + r|² = 1 + |r|² + 2 c·r for unit centroids c.
+        norm = np.sqrt(np.maximum(1 + rest_vector @ rest_vector + 2 * (vectors @ rest_vector), 1e-12))
+        sims = (history.anchor_sims + rest_sims[:, None]) / norm[None, :]
+        np.maximum(best, history.log_likelihood(sims, betas, lapse)[0], out=best)
     best[exclude] = -np.inf
     return np.argpartition(-best, count - 1)[:count]
 
@@ -130,13 +132,22 @@ def enumerated_posterior(
     history = History(model, rounds, embeddings)
     usage = anchor_usage(base, len(model.anchors))
     first = np.argsort(-usage)[: cfg.enum_candidates]
-    table, kind, _, joint = score_blends(model, history, first, cfg)
-    # Complete the best blends of the first pass with the decisiveness the picks point to.
-    mass = np.exp(joint - joint.max())
-    beta = cfg.betas[int(np.argmax(mass.sum(1)))]
-    best = np.argpartition(-joint.max(0), cfg.enum_seeds - 1)[: cfg.enum_seeds]
-    size = len(first)
-    blends = [[int(first[p]) for p in table[h] if p < size] for h in best]
+    if cfg.enum_first_pass:
+        # Complete the best blends of a first enumeration, with the decisiveness it points to.
+        table, kind, _, joint = score_blends(model, history, first, cfg)
+        mass = np.exp(joint - joint.max())
+        beta = cfg.betas[int(np.argmax(mass.sum(1)))]
+        best = np.argpartition(-joint.max(0), cfg.enum_seeds - 1)[: cfg.enum_seeds]
+        size = len(first)
+        blends = [[int(first[p]) for p in table[h] if p < size] for h in best]
+    else:
+        # Complete the fixed posterior's heaviest particles (no first enumeration).
+        beta = cfg.betas[int(np.argmax(base.beta_weights))]
+        n_anchor = len(base.components)
+        seeds = min(cfg.enum_seeds, n_anchor)
+        best = np.argpartition(-base.weights[:n_anchor], seeds - 1)[:seeds]
+        blends = [sorted({int(c) for c, w in zip(base.components[h], base.coefs[h]) if w > 0})
+                  for h in best]
     extra = completions(model, history, blends, beta, cfg.lapse, cfg.enum_completions, first)
     candidates = np.concatenate([first, extra])
     table, kind, inv_norm, joint = score_blends(model, history, candidates, cfg)
