@@ -174,6 +174,16 @@ def history_log_likelihood(
     return total
 
 
+def anchor_usage(post: Posterior, n_anchors: int) -> np.ndarray:
+    """(A,) posterior mass of the particles each anchor takes part in."""
+    usage = np.zeros(n_anchors)
+    weights = post.weights[: len(post.components)]
+    for j in range(3):
+        used = post.coefs[:, j] > 0
+        usage += np.bincount(post.components[used, j], weights[used], minlength=n_anchors)
+    return usage
+
+
 def support(weights: np.ndarray, most: int) -> np.ndarray:
     """Indices of the particles that carry the posterior: at most `most` of the heaviest, and
     none below 1e-9 of the best (they cannot change a display or a recommendation)."""
@@ -275,11 +285,7 @@ def refine(
     a = len(model.anchors)
     faces, picked = round_arrays(rounds)
     rng = np.random.default_rng([len(faces), *faces.tolist(), *picked.tolist()])
-    usage = np.zeros(a)
-    anchor_weights = post.weights[: len(post.components)]
-    for j in range(3):
-        used = post.coefs[:, j] > 0
-        usage += np.bincount(post.components[used, j], anchor_weights[used], minlength=a)
+    usage = anchor_usage(post, a)
     # Components come from the people the posterior uses most (R), so the Gram matrix of R
     # gives every new blend's norm without touching 512-d vectors per blend.
     r_size = min(a, cfg.refine_people)

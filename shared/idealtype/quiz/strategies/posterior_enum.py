@@ -27,7 +27,14 @@ import numpy as np
 from .adaptive_config import AdaptiveConfig
 from .adaptive_model import AdaptiveModel
 from .base import RoundRecord
-from .posterior import Posterior, anchor_cosines, choice_log_likelihood, round_arrays, support
+from .posterior import (
+    Posterior,
+    anchor_cosines,
+    anchor_usage,
+    choice_log_likelihood,
+    round_arrays,
+    support,
+)
 
 SINGLE, PAIR, TRIPLE = 0, 1, 2
 
@@ -43,16 +50,6 @@ def blend_table(size: int) -> tuple[np.ndarray, np.ndarray]:
     table = np.array(singles + pairs + triples, dtype=np.intp).reshape(-1, 3)
     kind = np.repeat([SINGLE, PAIR, TRIPLE], [len(singles), len(pairs), len(triples)])
     return table, kind
-
-
-def anchor_usage(post: Posterior, n_anchors: int) -> np.ndarray:
-    """(A,) posterior mass of the particles each anchor takes part in."""
-    usage = np.zeros(n_anchors)
-    weights = post.weights[: len(post.components)]
-    for j in range(3):
-        used = post.coefs[:, j] > 0
-        usage += np.bincount(post.components[used, j], weights[used], minlength=n_anchors)
-    return usage
 
 
 class History:
