@@ -4,6 +4,7 @@ frontend folder, with the embedded defaults (local index folder + SQLite session
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from dataclasses import replace
@@ -11,6 +12,13 @@ from pathlib import Path
 
 # The repo's frontend/ (this file is shared/idealtype/serve_cli.py).
 REPO_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+
+# uvicorn's HTTP parsers and event loops: "auto" takes the C ones (httptools, uvloop; both in
+# uvicorn[standard], the `local` extra) when installed, else the pure-Python h11 and asyncio.
+HTTP_CHOICES = ("auto", "h11", "httptools")
+LOOP_CHOICES = ("auto", "asyncio", "uvloop")
+# Choices that are separate packages, each importable under its own name.
+OPTIONAL_PACKAGES = ("httptools", "uvloop")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +33,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frontend", default=None,
                         help=f"folder served at / (default: {REPO_FRONTEND} if present)")
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--http", choices=HTTP_CHOICES, default="auto",
+                        help="uvicorn's HTTP parser (auto: httptools when installed, else h11)")
+    parser.add_argument("--loop", choices=LOOP_CHOICES, default="auto",
+                        help="uvicorn's event loop (auto: uvloop when installed, else asyncio)")
+
+
+def installed(module: str) -> bool:
+    """Importable, as uvicorn tests it (a present but broken install counts as absent)."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_stack(http: str, loop: str) -> tuple[str, str]:
+    """The (parser, loop) uvicorn will run for these flags, resolving "auto" as uvicorn does.
+    Raises ValueError naming the package when an explicit choice is not installed (uvicorn
+    would otherwise fail later with a bare ImportError)."""
+    for choice in (http, loop):
+        if choice in OPTIONAL_PACKAGES and not installed(choice):
+            raise ValueError(f"{choice} is not installed (pip install {choice}, or the "
+                             "project's `local` extra, which brings uvicorn[standard])")
+    if http == "auto":
+        http = "httptools" if installed("httptools") else "h11"
+    if loop == "auto":
+        loop = "uvloop" if installed("uvloop") else "asyncio"
+    return http, loop
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
     from .api.settings import Settings
     from .index_format import IndexError_
 
+    try:
+        http, loop = resolve_stack(args.http, args.loop)
+    except ValueError as err:
+        print(f"idealtype serve: {err}", file=sys.stderr)
+        return 2
     settings = Settings.from_env()
     index = args.index or settings.index
     sessions = args.sessions or os.environ.get("IDEALTYPE_SESSIONS") or (
@@ -55,8 +96,10 @@ def run(args: argparse.Namespace) -> int:
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"idealtype: index {loaded.version} ({loaded.n_celebs} celebrities, "
           f"{loaded.n_images} faces) from {index}; sessions in {sessions}"
-          + (f"; frontend from {frontend}" if frontend else "; no frontend folder"))
+          + (f"; frontend from {frontend}" if frontend else "; no frontend folder")
+          + f"; uvicorn on {http} + {loop}")
     print(f"Serving on http://{shown_host}:{args.port}/  (API docs: /api/docs; Ctrl+C stops)",
           flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, http=http,
+                loop=loop)
     return 0
