@@ -28,6 +28,8 @@ from idealtype.quiz.strategies.posterior import (
     anchor_cosines,
     blend_cosines,
     choice_log_likelihood,
+    gather_particles,
+    multiply_round_likelihoods,
     particle_cosines,
     posterior,
 )
@@ -96,6 +98,34 @@ def test_choice_log_likelihood_matches_the_plain_expressions(shape):
         choice_log_likelihood(sims, picked, betas, 0.05),
         plain_choice_log_likelihood(sims, picked, betas, 0.05),
     )
+
+
+@pytest.mark.parametrize("spread", [1.0, 3.0])
+def test_round_likelihoods_are_the_choice_log_likelihood_of_the_particles(facelike_pool, spread):
+    """The differences-to-the-pick form equals the softmax over the particles' cosines; with
+    spread 3 many differences overflow exp(64·d), which must give the lapse floor."""
+    model = adaptive_model(facelike_pool, get_strategy("adaptive").cfg)
+    rounds, n = 7, 4
+    rng = np.random.default_rng(int(spread))
+    anchor_sims = rng.uniform(-spread / 2, spread / 2, size=(rounds * n, len(model.anchors)))
+    anchor_sims = anchor_sims.astype(np.float32)
+    picked = rng.integers(n, size=rounds)
+    betas = np.array([8, 16, 32, 64], dtype=np.float32)
+    whole = np.ones((len(betas), len(model.log_prior)))
+    multiply_round_likelihoods(model, anchor_sims, picked, betas, 0.05, whole)
+    sims = np.empty((rounds * n, len(model.log_prior)), dtype=np.float32)
+    gather_particles(model, anchor_sims, sims)
+    expected = choice_log_likelihood(sims.reshape(rounds, n, -1), picked, betas, 0.05)
+    np.testing.assert_allclose(np.log(whole), expected, rtol=1e-5, atol=1e-5)
+    if spread > 2:  # some exp(64·d) did overflow float32 (e^88.7)
+        shaped = sims.reshape(rounds, n, -1)
+        assert (shaped.max(1) - shaped[np.arange(rounds), picked]).max() * 64 > 89
+    # One round at a time (a warm process) multiplies the same factors: equal bit for bit.
+    stepwise = np.ones_like(whole)
+    for r in range(rounds):
+        multiply_round_likelihoods(model, anchor_sims[r * n:(r + 1) * n], picked[r:r + 1], betas,
+                                   0.05, stepwise)
+    np.testing.assert_array_equal(stepwise, whole)
 
 
 def test_sample_cosines_are_the_particles_products_with_the_sample(facelike_pool):
