@@ -23,7 +23,11 @@ Contract (pure, numpy only, no I/O, no torch):
   for normalized centroids this is the same order as Euclidean distance to the mean). The API
   maps the cosine to a percent for people, so an override should keep it a cosine.
 - `is_done(history, rounds)` lets a strategy finish early; default: `rounds` rounds picked.
-- State: strategies keep no per-quiz state. Anything they need is recomputed from `history`
+- `final_state(pool, history)` runs once, in the pick that finishes the quiz; a JSON-able
+  dict it returns is kept in the quiz item and handed to `rank(..., state=)`, so a strategy
+  can move costly work out of the result request. `rank` must give the same answer with or
+  without it (a missing or foreign state is recomputed from `history`). Default: None.
+- State: strategies keep no per-quiz state in memory. Anything they need is recomputed from `history`
   (at most 20 rounds); per-index/per-pool precomputation goes through `pool.memo(name, fn)`.
   Instances are shared between quizzes and threads, so don't mutate `self` per call.
 
@@ -40,9 +44,9 @@ The simulation harness can drive a strategy without HTTP exactly as the engine d
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from hashlib import blake2b
-from typing import ClassVar, NamedTuple, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
@@ -149,13 +153,17 @@ class Strategy(ABC):
         """Image rows for the next round (see the module docstring for the contract)."""
 
     def rank(
-        self, pool: Pool, history: Sequence[RoundRecord], k: int
+        self, pool: Pool, history: Sequence[RoundRecord], k: int,
+        state: Mapping[str, Any] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         ideal = self.estimator.ideal_vector(pool.index, picked_rows(history))
         return nearest_celebs(pool.index, ideal, k, pool.mask)
 
     def is_done(self, history: Sequence[RoundRecord], rounds: int) -> bool:
         return len(picked_rows(history)) >= rounds
+
+    def final_state(self, pool: Pool, history: Sequence[RoundRecord]) -> dict[str, Any] | None:
+        return None
 
 
 STRATEGIES: dict[str, Strategy] = {}
