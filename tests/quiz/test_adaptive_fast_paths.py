@@ -18,6 +18,7 @@ from idealtype.quiz.strategies.adaptive_display import particle_vectors
 from idealtype.quiz.strategies.adaptive_model import adaptive_model, prepare_index
 from idealtype.quiz.strategies.adaptive_rank import (
     person_probability,
+    rank_basis,
     recommend,
     sample_cosines,
     top_particles,
@@ -136,9 +137,10 @@ def test_sample_cosines_are_the_particles_products_with_the_sample(facelike_pool
     post = posterior(model, played(pool, 4, 6, 7), pool.index.embeddings, cfg)
     top, _ = top_particles(post, cfg)
     assert post.single[top].any() and not post.single[top].all()  # singles and blends
-    vectors = particle_vectors(model, post, top)
-    np.testing.assert_allclose(sample_cosines(model, post, top, vectors),
-                               vectors @ model.table.sample.T, atol=2e-6)
+    basis = rank_basis(model, post, pool.celeb_rows, cfg)
+    np.testing.assert_array_equal(basis.vectors, particle_vectors(model, post, top))
+    np.testing.assert_allclose(sample_cosines(model, basis),
+                               basis.vectors @ model.table.sample.T, atol=2e-6)
 
 
 def plain_recommend(model, post, pool_rows, k, cfg):

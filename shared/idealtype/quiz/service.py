@@ -186,6 +186,9 @@ class QuizService:
             else:
                 session.shown.append([index.images[row]["image_id"] for row in shown])
                 history.append(RoundRecord(tuple(shown)))
+        if session.done:
+            # This pick shows no new round, so it has time for the result's costly part.
+            session.strategy_state = strategy.final_state(self._pool(index, session.pool), history)
         expected = session.revision
         session.revision += 1
         session.expires_at = int(time.time()) + self.session_ttl_seconds
@@ -209,7 +212,7 @@ class QuizService:
         index = self._index_for(session)
         history = self._history(session, index)
         rows, cosines = self._strategy(session.strategy).rank(
-            self._pool(index, session.pool), history, k
+            self._pool(index, session.pool), history, k, state=session.strategy_state
         )
         picked = {int(index.image_celeb[r.picked]) for r in history if r.picked is not None}
         return QuizResult(session, index, rows, cosines, picked)

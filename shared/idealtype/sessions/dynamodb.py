@@ -2,7 +2,8 @@
 
 Table: partition key `session_id` (S); TTL enabled on `expires_at` (N, epoch seconds). The
 quiz itself is one JSON string attribute (`data`, well under DynamoDB's 400 KB item limit: a
-20-round quiz is < 4 KB); `revision` is a top-level number so writes can be conditional on it.
+20-round quiz is < 4 KB, plus ~20-35 KB once an `adaptive` quiz is finished and keeps its
+strategy's final state); `revision` is a top-level number so writes can be conditional on it.
 The endpoint comes from boto3's usual configuration (AWS_ENDPOINT_URL for tests)."""
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
 """`adaptive`: a Bayesian quiz. It keeps a posterior over the person's ideal vector (particles
 = blends of 1-3 people, Luce choice model with unknown decisiveness), shows each round the faces
 whose pick is most informative under that posterior, and recommends the people most likely to
-be in the person's liked set. Everything is recomputed from the history (no per-quiz state).
+be in the person's liked set. Everything is recomputed from the history, except what the
+result needs from the posterior: the last pick computes it and the quiz item keeps it
+(`final_state`), so the result request does not recompute the posterior of every round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +17,7 @@ from ..pool import Pool
 from .adaptive_config import DEFAULT, AdaptiveConfig
 from .adaptive_display import informative_round
 from .adaptive_model import adaptive_model
-from .adaptive_rank import recommend
+from .adaptive_rank import RankBasis, rank_basis, recommend_from
 from .base import RoundRecord, Strategy, register, shown_celebs
 from .posterior import Posterior, posterior
 
@@ -42,12 +45,23 @@ class AdaptiveStrategy(Strategy):
             self.cfg,
         )
 
-    def rank(
-        self, pool: Pool, history: Sequence[RoundRecord], k: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _rank_basis(self, pool: Pool, history: Sequence[RoundRecord]) -> RankBasis:
         model = adaptive_model(pool, self.cfg)
         post = self._posterior(pool, history, refined=True)
-        return recommend(model, post, pool.celeb_rows, k, self.cfg)
+        return rank_basis(model, post, pool.celeb_rows, self.cfg)
+
+    def final_state(self, pool: Pool, history: Sequence[RoundRecord]) -> dict[str, Any] | None:
+        return self._rank_basis(pool, history).to_state(adaptive_model(pool, self.cfg))
+
+    def rank(
+        self, pool: Pool, history: Sequence[RoundRecord], k: int,
+        state: Mapping[str, Any] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        model = adaptive_model(pool, self.cfg)
+        basis = RankBasis.from_state(model, state, len(pool.celeb_rows))
+        if basis is None:
+            basis = self._rank_basis(pool, history)
+        return recommend_from(model, basis, pool.celeb_rows, k, self.cfg)
 
 
 register(AdaptiveStrategy)

@@ -23,11 +23,15 @@ def particle_vectors(model: AdaptiveModel, post: Posterior, particles: np.ndarra
     n_anchor = len(post.components)
     out = np.empty((len(particles), model.anchor_vectors.shape[1]), dtype=np.float32)
     blend = particles < n_anchor
-    comps = model.anchor_vectors[post.components[particles[blend]]]
-    out[blend] = np.einsum("pj,pjd->pd", post.coefs[particles[blend]], comps)
+    out[blend] = blend_vectors(model, post.components[particles[blend]], post.coefs[particles[blend]])
     if post.free is not None:
         out[~blend] = post.free[particles[~blend] - n_anchor]
     return out
+
+
+def blend_vectors(model: AdaptiveModel, components: np.ndarray, coefs: np.ndarray) -> np.ndarray:
+    """(len(components), d) unit vectors of blends of anchors."""
+    return np.einsum("pj,pjd->pd", coefs, model.anchor_vectors[components])
 
 
 def anchor_people(model: AdaptiveModel, post: Posterior, particles: np.ndarray) -> np.ndarray:

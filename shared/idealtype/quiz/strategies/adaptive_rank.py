@@ -11,12 +11,17 @@ Rules (AdaptiveConfig.rank_rule):
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .adaptive_config import AdaptiveConfig
-from .adaptive_display import anchor_people, particle_vectors
+from .adaptive_display import blend_vectors, particle_vectors
 from .adaptive_model import AdaptiveModel
 from .posterior import Posterior
 
@@ -52,24 +57,98 @@ def upper_quantile(values: np.ndarray, q: float) -> np.ndarray:
     return high - diff * (1 - gamma) if gamma >= 0.5 else low + diff * gamma
 
 
-def sample_cosines(
-    model: AdaptiveModel, post: Posterior, particles: np.ndarray, vectors: np.ndarray
-) -> np.ndarray:
-    """(len(particles), sample) cosines of the particles with the pool sample of the liked-set
+@dataclass(frozen=True)
+class RankBasis:
+    """What the recommendations need from the posterior: its top particles and the
+    one-person probabilities. Computing it is the costly part of a result (the posterior);
+    for the served configuration it is small enough to keep in the quiz item, so the last pick
+    computes it once and the result request starts from it (`to_state` / `from_state`)."""
+
+    components: np.ndarray  # (T, 3) anchor positions of the top particles' components
+    coefs: np.ndarray  # (T, 3) float32 (rows of continuous samples are unused)
+    anchored: np.ndarray  # (T,) bool: a blend of anchors (else a continuous sample)
+    vectors: np.ndarray  # (T, d) float32 unit vectors of the top particles, heaviest first
+    pi: np.ndarray  # (T,) float64 their renormalized weights
+    person: np.ndarray  # (G,) float64 P(pool person is the ideal | the ideal is one person)
+    ids: np.ndarray | None  # (T,) the top particles' rows in the model, when all are its own
+
+    def to_state(self, model: AdaptiveModel) -> dict[str, Any] | None:
+        """A JSON-able copy (bit-exact; ~20 KB at N=4, M=10), or None when the top
+        particles are not the model's own (research variants that refine the posterior)."""
+        if self.ids is None:
+            return None
+        people = np.flatnonzero(self.person)
+        return {"format": STATE_FORMAT, "model": model.key,
+                "ids": _pack(self.ids, np.int32), "pi": _pack(self.pi, np.float64),
+                "people": _pack(people, np.int32), "person": _pack(self.person[people], np.float64)}
+
+    @classmethod
+    def from_state(cls, model: AdaptiveModel, state: Mapping[str, Any] | None,
+                   n_pool: int) -> RankBasis | None:
+        """The basis kept by `to_state`, or None when there is none, it belongs to another
+        model (index version, pool or configuration) or it does not decode: then the caller
+        recomputes it from the history."""
+        if not state or state.get("format") != STATE_FORMAT or state.get("model") != model.key:
+            return None
+        try:
+            ids = _unpack(state["ids"], np.int32)
+            pi = _unpack(state["pi"], np.float64)
+            people = _unpack(state["people"], np.int32)
+            values = _unpack(state["person"], np.float64)
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            return None
+        n_particles = len(model.log_prior)
+        if (not len(ids) or len(pi) != len(ids) or len(values) != len(people)
+                or ids.min() < 0 or ids.max() >= n_particles
+                or (len(people) and (people.min() < 0 or people.max() >= n_pool))):
+            return None
+        person = np.zeros(n_pool)
+        person[people] = values
+        components, coefs = model.components[ids], model.coefs[ids]
+        return cls(components, coefs, np.ones(len(ids), bool),
+                   blend_vectors(model, components, coefs), pi, person, ids)
+
+
+STATE_FORMAT = 1  # bump when RankBasis or what it means changes: older states are recomputed
+
+
+def _pack(values: np.ndarray, dtype: type) -> str:
+    return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode()
+
+
+def _unpack(text: str, dtype: type) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text, validate=True), dtype=dtype)
+
+
+def rank_basis(model: AdaptiveModel, post: Posterior, pool_rows: np.ndarray,
+               cfg: AdaptiveConfig) -> RankBasis:
+    top, pi = top_particles(post, cfg)
+    anchored = top < len(post.components)
+    own = top[anchored]
+    ids = post.ids[top] if post.ids is not None and anchored.all() else None
+    components = np.zeros((len(top), 3), dtype=post.components.dtype)
+    coefs = np.zeros((len(top), 3), dtype=np.float32)
+    components[anchored], coefs[anchored] = post.components[own], post.coefs[own]
+    return RankBasis(components, coefs, anchored, particle_vectors(model, post, top), pi,
+                     person_probability(model, post, pool_rows), ids)
+
+
+def sample_cosines(model: AdaptiveModel, basis: RankBasis) -> np.ndarray:
+    """(T, sample) cosines of the top particles with the pool sample of the liked-set
     thresholds. An anchor particle is a blend of anchors, so its row is the same blend of the
     anchors' rows of model.anchor_sample (a gather of 3 rows instead of a 512-d product with
     1024 centroids: ~6x less time; equal to the product up to float32 rounding, ~1e-7).
-    Continuous samples (explicit `vectors`) take the product."""
-    out = np.empty((len(particles), model.anchor_sample.shape[1]), dtype=np.float32)
-    blend = particles < len(post.components)
-    comps, coefs = post.components[particles[blend]], post.coefs[particles[blend]]
+    Continuous samples (explicit vectors) take the product."""
+    out = np.empty((len(basis.pi), model.anchor_sample.shape[1]), dtype=np.float32)
+    blend = basis.anchored
+    comps, coefs = basis.components[blend], basis.coefs[blend]
     acc = model.anchor_sample[comps[:, 0]] * coefs[:, :1]
     for j in range(1, comps.shape[1]):
         used = np.flatnonzero(coefs[:, j])  # singles and pairs leave slots empty (they add 0)
         acc[used] += model.anchor_sample[comps[used, j]] * coefs[used, j, None]
     out[blend] = acc
     if not blend.all():
-        out[~blend] = vectors[~blend] @ model.table.sample.T
+        out[~blend] = basis.vectors[~blend] @ model.table.sample.T
     return out
 
 
@@ -105,13 +184,24 @@ def recommend(
     cfg: AdaptiveConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(celebrity rows, cosine to the posterior mean direction) of the k best, best first."""
-    top, pi = top_particles(post, cfg)
-    vectors = particle_vectors(model, post, top)
+    return recommend_from(model, rank_basis(model, post, pool_rows, cfg), pool_rows, k, cfg)
+
+
+def recommend_from(
+    model: AdaptiveModel,
+    basis: RankBasis,
+    pool_rows: np.ndarray,
+    k: int,
+    cfg: AdaptiveConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """recommend() from the posterior's RankBasis."""
+    vectors, pi, person = basis.vectors, basis.pi, basis.person
     mean = (pi @ vectors).astype(np.float32)  # float32: a float64 operand copies the centroids
     mean /= max(float(np.linalg.norm(mean)), 1e-12)
     near = model.table.nearest(mean, cfg.rank_candidates, cfg.scan_rows)
-    components = np.searchsorted(pool_rows, anchor_people(model, post, top))
-    person = person_probability(model, post, pool_rows)
+    components = np.searchsorted(
+        pool_rows, model.anchors[basis.components[basis.anchored].ravel()]
+    )
     n_people = min(4, len(pool_rows) - 1)  # the most probable single people are candidates
     likely_people = np.argpartition(-person, n_people)[:n_people]
     cand = np.unique(np.concatenate([near, components, likely_people]))
@@ -122,7 +212,7 @@ def recommend(
     elif cfg.rank_rule == "people":
         score = person[cand]
     else:
-        sample_sims = sample_cosines(model, post, top, vectors)
+        sample_sims = sample_cosines(model, basis)
         membership = liked_membership(centroids @ vectors.T, sample_sims, cfg)
         score = membership @ pi + cfg.person_bonus * person[cand]
     order = np.lexsort((-closeness, -np.round(score, 6)))[:k]

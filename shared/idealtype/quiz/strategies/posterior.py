@@ -31,6 +31,9 @@ class Posterior:
     weights: np.ndarray  # (S + E,) float64, sums to 1: the S anchor particles, then `free`
     beta_weights: np.ndarray  # (len(cfg.betas),) posterior over the decisiveness grid
     free: np.ndarray | None = None  # (E, d) explicit unit vectors (continuous-model samples)
+    # (S,) each anchor particle's row in the model, when they are all the model's own (the
+    # plain posterior; variants that add particles leave it None)
+    ids: np.ndarray | None = None
 
 
 def anchor_cosines(model: AdaptiveModel, faces: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
@@ -134,8 +137,10 @@ def multiply_round_likelihoods(
     differences; β scales the A anchor values, not the P particles), and no max is
     subtracted: a difference large enough to overflow the exp means the picked face has no
     chance under that particle, and the ∞ it gives makes the factor exactly the lapse floor.
-    Each round's factors depend on that round alone, so a product built one request at a time
-    (warm) equals one built from the whole history (cold) bit for bit."""
+    Each round's factors depend on that round's rows of `anchor_sims` alone: given the same
+    rows, a product built one request at a time (warm) equals one built from the whole
+    history (cold) bit for bit. (The BLAS may round a face's anchor cosines differently in a
+    product of 4 faces than in one of 40, so warm and cold can still differ in the last bit.)"""
     n = anchor_sims.shape[0] // len(picked)
     floor = np.float32(lapse / n)
     keep = np.float32(1 - lapse)
@@ -163,7 +168,8 @@ class LikelihoodCache:
     """Recently computed likelihoods (products over the rounds, float64) by (model, user model,
     history). A quiz's next request usually lands on the same warm process, so round r only
     multiplies its own round into round r-1's product; a miss recomputes from the history,
-    round by round in the same order (the result is identical either way, bit for bit)."""
+    round by round in the same order (the same result up to the BLAS's last-bit rounding of
+    the anchor cosines, see multiply_round_likelihoods)."""
 
     def __init__(self, entries: int = 32):
         self.entries = entries
@@ -261,7 +267,8 @@ def posterior(
     if not rounds:
         w = np.exp(model.log_prior.astype(np.float64))
         return Posterior(model.components, model.coefs, single, w / w.sum(),
-                         np.full(len(cfg.betas), 1 / len(cfg.betas)))
+                         np.full(len(cfg.betas), 1 / len(cfg.betas)),
+                         ids=np.arange(len(model.log_prior)))
     loglik = history_log_likelihood(model, rounds, embeddings, cfg)
     joint = loglik + model.log_prior[None, :]
     free = None
@@ -275,7 +282,7 @@ def posterior(
     keep = support(weights[:n_anchor], cfg.support)
     kept = np.r_[weights[keep], weights[n_anchor:]]
     post = Posterior(model.components[keep], model.coefs[keep], single[keep],
-                     kept / kept.sum(), beta_weights / beta_weights.sum(), free)
+                     kept / kept.sum(), beta_weights / beta_weights.sum(), free, keep)
     if cfg.enum_candidates:
         from .posterior_enum import enumerated_posterior  # (it builds on this module)
 
