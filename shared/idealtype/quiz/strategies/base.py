@@ -162,7 +162,16 @@ class Strategy(ABC):
     def is_done(self, history: Sequence[RoundRecord], rounds: int) -> bool:
         return len(picked_rows(history)) >= rounds
 
-    def final_state(self, pool: Pool, history: Sequence[RoundRecord]) -> dict[str, Any] | None:
+    def next_round_state(
+        self, pool: Pool, history: Sequence[RoundRecord], choices: int,
+        rng: np.random.Generator, state: Mapping[str, Any] | None = None,
+    ) -> tuple[list[int], dict[str, Any] | None]:
+        """`next_round` plus a JSON-able state for the quiz item: `state` is what the previous
+        pick returned (None when missing); the returned one replaces it."""
+        return self.next_round(pool, history, choices, rng), None
+
+    def final_state(self, pool: Pool, history: Sequence[RoundRecord],
+                    state: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         return None
 
 
