@@ -1,11 +1,12 @@
 """Per-request cost of the `adaptive` strategy at 100k celebrities (numpy only), beside `random`.
 
-Each API request of a quiz runs one strategy call: a pick runs `next_round`, the pick that
+Each API request of a quiz runs one strategy call: a pick runs `next_round_state` (its state,
+the posterior's live particles, is kept in the quiz item for the next pick), the pick that
 finishes the quiz runs `final_state` (kept in the quiz item), the result runs `rank` from that
 state. The adaptive strategy recomputes its posterior from the history; a warm process reuses
 the previous round's likelihood (LikelihoodCache), a cold one (another Lambda container, or
-an evicted entry) recomputes every round. Both are timed: "cold" clears the cache before every
-call, the worst case. Target: every request ≤ 15 ms. `result_recomputed` is the result of a
+an evicted entry) recomputes every round for the particles the item's state keeps. Both are
+timed: "cold" clears the cache before every call, the worst case. Target: every request ≤ 15 ms. `result_recomputed` is the result of a
 quiz item without a kept state (written before it existed, or on another index version).
 
 Two galleries: `synthetic` (the lead's: people are independent random directions, energy spread
@@ -63,6 +64,7 @@ def time_quizzes(strategy, pool: Pool, choices: int, rounds: int, quizzes: int, 
     index = pool.index
     rng = np.random.default_rng(0)
     times: dict[str, list[float]] = {call: [] for call in CALLS}
+    state_bytes: list[int] = []  # JSON size of the state each pick keeps for the next one
 
     def timed(call: str, fn, *args, **kwargs):
         if cold:
@@ -75,16 +77,21 @@ def time_quizzes(strategy, pool: Pool, choices: int, rounds: int, quizzes: int, 
     for q in range(quizzes):
         ideal = index.centroids[int(rng.integers(index.n_celebs))]
         history: list[RoundRecord] = []
+        kept = None  # the strategy's state in the quiz item, through JSON as a store keeps it
         for r in range(rounds):
-            shown = timed("next_round", strategy.next_round, pool, history, choices,
-                          round_rng(q, r))
+            shown, kept = timed("next_round", strategy.next_round_state, pool, history, choices,
+                                round_rng(q, r), kept)
+            kept = orjson.loads(orjson.dumps(kept))
+            state_bytes.append(len(orjson.dumps(kept)))
             pick = shown[int(np.argmax(index.embeddings[shown] @ ideal))]
             history.append(RoundRecord(tuple(shown), pick))
-        # Through JSON, as a session store keeps it.
-        state = orjson.loads(orjson.dumps(timed("last_pick", strategy.final_state, pool, history)))
+        state = orjson.loads(orjson.dumps(
+            timed("last_pick", strategy.final_state, pool, history, kept)))
         timed("result", strategy.rank, pool, history, 7, state=state)
         timed("result_recomputed", strategy.rank, pool, history, 7)
-    return {call: ms_stats(samples) for call, samples in times.items()}
+    report = {call: ms_stats(samples) for call, samples in times.items()}
+    report["round_state_bytes_max"] = max(state_bytes)
+    return report
 
 
 def ratio(ms: float, baseline_ms: float) -> str:

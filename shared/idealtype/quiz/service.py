@@ -176,8 +176,9 @@ class QuizService:
         if not session.done:
             pool = self._pool(index, session.pool)
             try:
-                shown = strategy.next_round(
-                    pool, history, session.choices, round_rng(session.seed, len(history))
+                shown, session.strategy_state = strategy.next_round_state(
+                    pool, history, session.choices, round_rng(session.seed, len(history)),
+                    session.strategy_state,
                 )
             except ValueError:
                 # The index changed under the quiz and its pool ran out of unseen people:
@@ -188,7 +189,9 @@ class QuizService:
                 history.append(RoundRecord(tuple(shown)))
         if session.done:
             # This pick shows no new round, so it has time for the result's costly part.
-            session.strategy_state = strategy.final_state(self._pool(index, session.pool), history)
+            session.strategy_state = strategy.final_state(
+                self._pool(index, session.pool), history, session.strategy_state
+            )
         expected = session.revision
         session.revision += 1
         session.expires_at = int(time.time()) + self.session_ttl_seconds

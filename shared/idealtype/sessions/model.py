@@ -26,8 +26,9 @@ class QuizSession:
     picks: list[str] = field(default_factory=list)  # picked image_id per finished round
     done: bool = False
     revision: int = 0  # bumped on every write; writes are conditional on the value read
-    # What the strategy computed when the quiz finished, for its result (Strategy.final_state:
-    # JSON types only, tens of KB at most; it names the index version it belongs to).
+    # What the strategy keeps between requests (Strategy.next_round_state: a few KB for the
+    # next pick) and, once the quiz finished, for its result (Strategy.final_state): JSON
+    # types only, tens of KB at most; it names the index version it belongs to.
     strategy_state: dict[str, Any] | None = None
 
     @property

@@ -2,8 +2,10 @@
 = blends of 1-3 people, Luce choice model with unknown decisiveness), shows each round the faces
 whose pick is most informative under that posterior, and recommends the people most likely to
 be in the person's liked set. Everything is recomputed from the history, except what the
-result needs from the posterior: the last pick computes it and the quiz item keeps it
-(`final_state`), so the result request does not recompute the posterior of every round.
+quiz item keeps between requests: after each pick the particles still worth computing
+(adaptive_live.py; `next_round_state`), so a cold process skips the pruned ones, and after
+the last pick what the result needs from the posterior (`final_state`), so the result
+request does not recompute the posterior of every round.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from ..pool import Pool
 from .adaptive_config import DEFAULT, AdaptiveConfig
 from .adaptive_display import informative_round
+from .adaptive_live import live_from_state, live_state
 from .adaptive_model import adaptive_model
 from .adaptive_rank import RankBasis, rank_basis, recommend_from
 from .base import RoundRecord, Strategy, register, shown_celebs
@@ -31,27 +34,40 @@ class AdaptiveStrategy(Strategy):
     def __init__(self, cfg: AdaptiveConfig = DEFAULT):
         self.cfg = cfg
 
-    def _posterior(self, pool: Pool, history: Sequence[RoundRecord], refined: bool) -> Posterior:
+    def _posterior(self, pool: Pool, history: Sequence[RoundRecord], refined: bool,
+                   state: Mapping[str, Any] | None = None) -> Posterior:
         model = adaptive_model(pool, self.cfg)
-        return posterior(model, history, pool.index.embeddings, self.cfg, refined)
+        kept = live_from_state(model, state, picked_rounds(history))
+        return posterior(model, history, pool.index.embeddings, self.cfg, refined, kept)
 
     def next_round(
         self, pool: Pool, history: Sequence[RoundRecord], choices: int, rng: np.random.Generator
     ) -> list[int]:
-        # Rounds use the plain posterior; refinements (variants) are only worth it for results.
-        return informative_round(
-            adaptive_model(pool, self.cfg), self._posterior(pool, history, refined=False),
-            pool.index.embeddings, pool.celeb_rows, shown_celebs(pool, history), choices, rng,
-            self.cfg,
-        )
+        return self.next_round_state(pool, history, choices, rng)[0]
 
-    def _rank_basis(self, pool: Pool, history: Sequence[RoundRecord]) -> RankBasis:
+    def next_round_state(
+        self, pool: Pool, history: Sequence[RoundRecord], choices: int,
+        rng: np.random.Generator, state: Mapping[str, Any] | None = None,
+    ) -> tuple[list[int], dict[str, Any] | None]:
+        # Rounds use the plain posterior; refinements (variants) are only worth it for results.
         model = adaptive_model(pool, self.cfg)
-        post = self._posterior(pool, history, refined=True)
+        post = self._posterior(pool, history, refined=False, state=state)
+        faces = informative_round(
+            model, post, pool.index.embeddings, pool.celeb_rows, shown_celebs(pool, history),
+            choices, rng, self.cfg,
+        )
+        rounds = picked_rounds(history)
+        return faces, live_state(model, rounds, post.live) if rounds else None
+
+    def _rank_basis(self, pool: Pool, history: Sequence[RoundRecord],
+                    state: Mapping[str, Any] | None = None) -> RankBasis:
+        model = adaptive_model(pool, self.cfg)
+        post = self._posterior(pool, history, refined=True, state=state)
         return rank_basis(model, post, pool.celeb_rows, self.cfg)
 
-    def final_state(self, pool: Pool, history: Sequence[RoundRecord]) -> dict[str, Any] | None:
-        return self._rank_basis(pool, history).to_state(adaptive_model(pool, self.cfg))
+    def final_state(self, pool: Pool, history: Sequence[RoundRecord],
+                    state: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        return self._rank_basis(pool, history, state).to_state(adaptive_model(pool, self.cfg))
 
     def rank(
         self, pool: Pool, history: Sequence[RoundRecord], k: int,
@@ -60,8 +76,12 @@ class AdaptiveStrategy(Strategy):
         model = adaptive_model(pool, self.cfg)
         basis = RankBasis.from_state(model, state, len(pool.celeb_rows))
         if basis is None:
-            basis = self._rank_basis(pool, history)
+            basis = self._rank_basis(pool, history, state)
         return recommend_from(model, basis, pool.celeb_rows, k, self.cfg)
+
+
+def picked_rounds(history: Sequence[RoundRecord]) -> list[RoundRecord]:
+    return [r for r in history if r.picked is not None]
 
 
 register(AdaptiveStrategy)

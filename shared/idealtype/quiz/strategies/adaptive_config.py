@@ -35,9 +35,13 @@ class AdaptiveConfig:
     beta_min: float = 8.0  # decisiveness grid beta_min·2^k, k < beta_levels, marginalized
     beta_levels: int = 4
     lapse: float = 0.05  # share of picks unrelated to the faces
+    # Live set (adaptive_live.py): particles dropped after a round never come back.
+    prune_gap: float = 35.0  # nats behind the best at every decisiveness level
+    likelihood_budget: int = 1_200_000  # most likelihood terms a cold request computes
     # Displays (adaptive_display.py)
     sampled_particles: int = 256
     max_candidates: int = 160
+    late_candidates: int = 48  # shortlist for the 5th face on (adaptive_display)
     exploration_people: int = 24
     near_mean_people: int = 32
     free_probes: int = 32  # continuous samples whose nearest anchor joins the candidates

@@ -87,28 +87,40 @@ def greedy_informative_set(
     best = int(np.argmax(set_information(appeal(first, reference, beta)[:, None],
                                          appeal(second, reference, beta), cfg.lapse)))
     chosen = [int(spread[i[best]]), int(spread[j[best]])]
+    rest = np.setdiff1d(np.arange(len(sims)), chosen)
+    info = np.zeros(len(rest))  # each remaining candidate's value at the last step
     while len(chosen) < size:
+        if len(chosen) >= SHORTLIST_AFTER and len(rest) > cfg.late_candidates:
+            # Large rounds: the 5th face on is chosen among the candidates that added most
+            # to the set at the previous step (a face's value to the set changes slowly from
+            # one step to the next; its cost grows with the set).
+            rest = rest[np.sort(np.argpartition(-info, cfg.late_candidates - 1)[: cfg.late_candidates])]
         # One exp per candidate and particle per step, relative to the chosen faces' best.
         z = appeal(sims, sims[chosen].max(0), beta)
-        rest = np.setdiff1d(np.arange(len(sims)), chosen)
         info = set_information(z[chosen][None], z[rest], cfg.lapse)
-        chosen.append(int(rest[int(np.argmax(info))]))
+        best = int(np.argmax(info))
+        chosen.append(int(rest[best]))
+        rest, info = np.delete(rest, best), np.delete(info, best)
     return chosen
+
+
+SHORTLIST_AFTER = 4  # faces chosen from all candidates; later ones from a shortlist
 
 
 def candidate_people(
     model: AdaptiveModel,
     post: Posterior,
     sampled: np.ndarray,
+    vectors: np.ndarray,
     pool_rows: np.ndarray,
     avoid: set[int],
     rng: np.random.Generator,
     cfg: AdaptiveConfig,
 ) -> np.ndarray:
-    """Celebrity rows worth showing: components of sampled hypotheses, the people nearest the
-    posterior mean, and a few random people (exploration); never anyone shown before."""
+    """Celebrity rows worth showing: components of sampled hypotheses (`vectors`: their unit
+    vectors), the people nearest the posterior mean, and a few random people (exploration);
+    never anyone shown before."""
     from_particles = anchor_people(model, post, sampled)
-    vectors = particle_vectors(model, post, sampled)
     mean = vectors.mean(0)
     if post.free is not None:
         # Continuous samples name no people: take the anchor nearest to a few of them.
@@ -139,9 +151,10 @@ def informative_round(
 ) -> list[int]:
     """Image rows of `choices` different, not yet shown people forming an informative round."""
     sampled = rng.choice(len(post.weights), size=cfg.sampled_particles, p=post.weights)
-    people = candidate_people(model, post, sampled, pool_rows, avoid, rng, cfg)
+    vectors = particle_vectors(model, post, sampled)
+    people = candidate_people(model, post, sampled, vectors, pool_rows, avoid, rng, cfg)
     faces = model.face_of[people]
-    sims = np.asarray(embeddings[faces], dtype=np.float32) @ particle_vectors(model, post, sampled).T
+    sims = np.asarray(embeddings[faces], dtype=np.float32) @ vectors.T
     beta = float(post.beta_weights @ np.asarray(cfg.betas))
     chosen = greedy_informative_set(sims, choices, beta, cfg)
     return [int(faces[i]) for i in rng.permutation(chosen)]

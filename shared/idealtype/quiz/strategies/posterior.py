@@ -11,11 +11,12 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .adaptive_config import AdaptiveConfig
+from .adaptive_live import prune
 from .adaptive_model import AdaptiveModel, blend_weights
 from .base import RoundRecord
 from .posterior_gauss import sample_ideals
@@ -34,6 +35,9 @@ class Posterior:
     # (S,) each anchor particle's row in the model, when they are all the model's own (the
     # plain posterior; variants that add particles leave it None)
     ids: np.ndarray | None = None
+    # The model's particles still considered after these rounds (sorted rows; None = all):
+    # what the quiz item keeps for the next request (adaptive_live.py)
+    live: np.ndarray | None = None
 
 
 def anchor_cosines(model: AdaptiveModel, faces: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
@@ -68,24 +72,69 @@ def particle_cosines(model: AdaptiveModel, faces: np.ndarray, embeddings: np.nda
     return out
 
 
-def gather_particles(model: AdaptiveModel, anchor_rows: np.ndarray, out: np.ndarray) -> None:
+def particle_groups(model: AdaptiveModel, ids: np.ndarray | None = None) -> ParticleGroups:
+    """The layout of a set of the model's particles (sorted rows; None = all of them) for
+    gather_particles: singles, then pairs, then triples, as in the model."""
+    a = len(model.anchors)
+    if ids is None:
+        singles = None
+        blend_rows = [(start, stop, slots, slice(start, stop))
+                      for start, stop, slots in model.blend_groups]
+    else:
+        n_singles = int(np.searchsorted(ids, a))
+        singles = np.ascontiguousarray(model.components[ids[:n_singles], 0], dtype=np.intp)
+        blend_rows = []
+        for start, stop, slots in model.blend_groups:
+            lo, hi = np.searchsorted(ids, [start, stop])
+            if hi > lo:
+                blend_rows.append((int(lo), int(hi), slots, ids[lo:hi]))
+    n_singles = a if singles is None else len(singles)
+    groups = []
+    for lo, hi, slots, rows in blend_rows:
+        # Contiguous intp columns spare np.take a conversion per face.
+        comps = tuple(np.ascontiguousarray(model.components[rows, j], dtype=np.intp)
+                      for j in range(slots))
+        coefs = tuple(np.ascontiguousarray(model.coefs[rows, j]) for j in range(slots))
+        groups.append((lo, hi, comps, coefs))
+    size = len(model.log_prior) if ids is None else len(ids)
+    return ParticleGroups(n_singles, singles, tuple(groups), size)
+
+
+@dataclass(frozen=True)
+class ParticleGroups:
+    """Columns of a set of particles: `n_singles` one-person particles first (their anchor
+    positions `singles`, or None for all anchors in order), then blends (start, stop,
+    component columns, coefficient columns), in the set's column order."""
+
+    n_singles: int
+    singles: np.ndarray | None
+    blends: tuple[tuple[int, int, tuple[np.ndarray, ...], tuple[np.ndarray, ...]], ...]
+    size: int
+
+
+def gather_particles(model: AdaptiveModel, anchor_rows: np.ndarray, out: np.ndarray,
+                     groups: ParticleGroups | None = None) -> None:
     """out[f, p] = Σ_j coef_pj·anchor_rows[f, component_pj]: any quantity linear in the anchors
-    (a face's cosines with them, or differences of such rows), taken for every particle."""
-    # Singles come first and are the anchors themselves: no gather needed.
-    out[:, : len(model.anchors)] = anchor_rows
-    for start, stop, slots in model.blend_groups:  # pairs, then triples
+    (a face's cosines with them, or differences of such rows), taken for every particle of
+    `groups` (default: all the model's). Each column's arithmetic is the same whatever the
+    set, so a particle gets the same value bit for bit in any set."""
+    if groups is None:
+        groups = particle_groups(model)
+    # Singles come first and are the anchors themselves: no gather needed for all of them.
+    if groups.singles is None:
+        out[:, : groups.n_singles] = anchor_rows
+    elif groups.n_singles:
+        np.take(anchor_rows, groups.singles, axis=1, out=out[:, : groups.n_singles], mode="clip")
+    for start, stop, comps, coefs in groups.blends:  # pairs, then triples
         # Same products and sums as blend_cosines, gathered one face at a time from its row of
         # anchor values (24 KB, stays in L1) into preallocated rows: half the time of the
-        # 2-D fancy index. Contiguous intp columns spare np.take a conversion per face.
-        comps = [np.ascontiguousarray(model.components[start:stop, j], dtype=np.intp)
-                 for j in range(slots)]
-        coefs = [np.ascontiguousarray(model.coefs[start:stop, j]) for j in range(slots)]
+        # 2-D fancy index.
         term = np.empty(stop - start, dtype=np.float32)
         for row, acc in zip(anchor_rows, out[:, start:stop]):
             # mode="clip" skips np.take's buffered bounds check; components are valid anchors.
             np.take(row, comps[0], out=acc, mode="clip")
             acc *= coefs[0]
-            for j in range(1, slots):
+            for j in range(1, len(comps)):
                 np.take(row, comps[j], out=term, mode="clip")
                 term *= coefs[j]
                 acc += term
@@ -125,58 +174,65 @@ def choice_log_likelihood(
 
 def multiply_round_likelihoods(
     model: AdaptiveModel, anchor_sims: np.ndarray, picked: np.ndarray, betas: np.ndarray,
-    lapse: float, product: np.ndarray,
+    lapse: float, product: np.ndarray, groups: ParticleGroups | None = None,
 ) -> None:
     """Multiplies into `product` ((len(betas), P) float64) each round's probability of its pick
-    under every particle of the model, round after round. `anchor_sims` is (R·N, A): the shown
-    faces' anchor cosines, round by round. Same values as choice_log_likelihood over the
-    particle cosines (up to float32 rounding, ~1e-7) in about two thirds of the time.
+    under every particle of `groups` (default: all the model's), round after round.
+    `anchor_sims` is (R·N, A): the shown faces' anchor cosines, round by round. Same values as
+    choice_log_likelihood over the particle cosines (up to float32 rounding, ~1e-7) in about
+    two thirds of the time.
 
     P(pick | w) = 1 / Σ_i exp(β·(s_i − s_picked)), so per round only the N−1 differences to
     the picked face are gathered (a blend's difference is the same blend of the anchors'
     differences; β scales the A anchor values, not the P particles), and no max is
     subtracted: a difference large enough to overflow the exp means the picked face has no
     chance under that particle, and the ∞ it gives makes the factor exactly the lapse floor.
-    Each round's factors depend on that round's rows of `anchor_sims` alone: given the same
-    rows, a product built one request at a time (warm) equals one built from the whole
-    history (cold) bit for bit. (The BLAS may round a face's anchor cosines differently in a
-    product of 4 faces than in one of 40, so warm and cold can still differ in the last bit.)"""
+    Each round's factors depend on that round's rows of `anchor_sims` alone, and each
+    particle's on its own column: given the same rows, a product built one request at a time
+    (warm) equals one built from the whole history (cold), for any set of particles, bit for
+    bit. (The BLAS may round a face's anchor cosines differently in a product of 4 faces than
+    in one of 40, so warm and cold can still differ in the last bit.)"""
+    if groups is None:
+        groups = particle_groups(model)
     n = anchor_sims.shape[0] // len(picked)
     floor = np.float32(lapse / n)
     keep = np.float32(1 - lapse)
-    terms = np.empty((n - 1, product.shape[1]), dtype=np.float32)
-    total = np.empty(product.shape[1], dtype=np.float32)
+    terms = np.empty((n - 1, groups.size), dtype=np.float32)
+    totals = np.empty((len(betas), groups.size), dtype=np.float32)
     rounds = anchor_sims.reshape(len(picked), n, -1)
     with np.errstate(over="ignore"):
         for sims, pick in zip(rounds, picked.tolist()):
             others = np.delete(sims, pick, axis=0)
             others -= sims[pick]
             others *= betas[0]
-            gather_particles(model, others, terms)
+            gather_particles(model, others, terms, groups)
             np.exp(terms, out=terms)
             for b in range(len(betas)):
                 if b:  # betas double: exp(2β·d) = exp(β·d)²
                     terms *= terms
-                terms.sum(0, out=total)
-                total += 1
-                np.divide(keep, total, out=total)
-                total += floor
-                product[b] *= total
+                terms.sum(0, out=totals[b])
+            # All levels at once: the same arithmetic per element as level by level.
+            totals += 1
+            np.divide(keep, totals, out=totals)
+            totals += floor
+            product *= totals
 
 
 class LikelihoodCache:
-    """Recently computed likelihoods (products over the rounds, float64) by (model, user model,
-    history). A quiz's next request usually lands on the same warm process, so round r only
-    multiplies its own round into round r-1's product; a miss recomputes from the history,
-    round by round in the same order (the same result up to the BLAS's last-bit rounding of
-    the anchor cosines, see multiply_round_likelihoods)."""
+    """Recently computed likelihoods by (model, user model, history): the live set after those
+    rounds and its particles' products over the rounds (float64). A quiz's next request
+    usually lands on the same warm process, so round r only multiplies its own round into
+    round r-1's product; a miss starts from the live set the quiz item kept
+    (adaptive_live.py) or from every particle, and recomputes round by round in the same
+    order (the same result up to the BLAS's last-bit rounding of the anchor cosines, see
+    multiply_round_likelihoods)."""
 
     def __init__(self, entries: int = 32):
         self.entries = entries
-        self._data: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._data: OrderedDict[tuple, tuple[np.ndarray | None, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def longest_prefix(self, keys: list[tuple]) -> tuple[int, np.ndarray | None]:
+    def longest_prefix(self, keys: list[tuple]) -> tuple[int, tuple[np.ndarray | None, np.ndarray] | None]:
         with self._lock:
             for cut in range(len(keys), 0, -1):
                 hit = self._data.get(keys[cut - 1])
@@ -189,7 +245,7 @@ class LikelihoodCache:
         with self._lock:
             self._data.clear()
 
-    def put(self, key: tuple, value: np.ndarray) -> None:
+    def put(self, key: tuple, value: tuple[np.ndarray | None, np.ndarray]) -> None:
         with self._lock:
             self._data[key] = value
             self._data.move_to_end(key)
@@ -205,27 +261,53 @@ def history_log_likelihood(
     rounds: Sequence[RoundRecord],
     embeddings: np.ndarray,
     cfg: AdaptiveConfig,
-) -> np.ndarray:
-    """(len(cfg.betas), P) log-likelihood of all picked rounds, reusing a cached prefix."""
+    kept: tuple[int, np.ndarray] | None = None,
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """(live set after all `rounds`: sorted particle rows, None = every particle;
+    (len(cfg.betas), its size) log-likelihood of the rounds). Starts from the cache's longest
+    prefix, or from `kept` = (k, live set after the first k rounds) from the quiz item when
+    that is further along, or from every particle; after each later round the hopeless
+    particles are pruned (adaptive_live.prune)."""
     base = (model.key, cfg.betas, cfg.lapse)
     keys, prefix = [], base
     for r in rounds:
         prefix = prefix + ((r.shown, r.picked),)
         keys.append(prefix)
-    start, cached = CACHE.longest_prefix(keys)
-    todo = rounds[start:]
-    if cached is None:
-        product = np.ones((len(cfg.betas), len(model.log_prior)), dtype=np.float64)
-    else:
-        product = cached.copy() if todo else cached  # cached entries are never modified
-    if todo:
-        faces, picked = round_arrays(todo)
-        betas = np.asarray(cfg.betas, dtype=np.float32)
-        anchor_sims = anchor_cosines(model, faces, embeddings)
-        multiply_round_likelihoods(model, anchor_sims, picked, betas, cfg.lapse, product)
-        CACHE.put(keys[-1], product)
+    done, cached = CACHE.longest_prefix(keys)
+    live: np.ndarray | None = None
+    product = np.ones((len(cfg.betas), len(model.log_prior)), dtype=np.float64)
+    if cached is not None:
+        live, product = cached
+    batched = 0  # rounds to compute without pruning: those the kept live set already saw
+    if kept is not None and kept[0] > done:
+        batched, live = kept
+        done = 0
+        product = np.ones((len(cfg.betas), len(live)), dtype=np.float64)
+    todo = rounds[done:]
+    if not todo:
+        return live, np.log(product).astype(np.float32)
+    product = product.copy() if cached is not None and product is cached[1] else product
+    faces, picked = round_arrays(todo)
+    betas = np.asarray(cfg.betas, dtype=np.float32)
+    anchor_sims = anchor_cosines(model, faces, embeddings)
+    n = len(todo[0].shown)
+    groups = particle_groups(model, live)
+    if batched:
+        multiply_round_likelihoods(model, anchor_sims[: batched * n], picked[:batched], betas,
+                                   cfg.lapse, product, groups)
+    prior = np.exp(model.log_prior.astype(np.float64))
+    for r in range(batched, len(todo)):
+        multiply_round_likelihoods(model, anchor_sims[r * n:(r + 1) * n], picked[r:r + 1], betas,
+                                   cfg.lapse, product, groups)
+        score = product.max(0) * (prior if live is None else prior[live])
+        keep = prune(score, done + r + 1, n, cfg)
+        if len(keep) < product.shape[1]:
+            live = keep if live is None else live[keep]
+            product = np.ascontiguousarray(product[:, keep])
+            groups = particle_groups(model, live)
+    CACHE.put(keys[-1], (live, product))
     # Each factor is >= lapse/N, so 20 rounds stay far above float64's smallest number.
-    return np.log(product).astype(np.float32)
+    return live, np.log(product).astype(np.float32)
 
 
 def anchor_usage(post: Posterior, n_anchors: int) -> np.ndarray:
@@ -260,8 +342,10 @@ def posterior(
     embeddings: np.ndarray,
     cfg: AdaptiveConfig,
     refined: bool = True,
+    kept: tuple[int, np.ndarray] | None = None,
 ) -> Posterior:
-    """The posterior after `history`; `refined` adds cfg.refine_particles blends near it."""
+    """The posterior after `history`; `refined` adds cfg.refine_particles blends near it.
+    `kept`: the live set the quiz item kept for a prefix of the history (adaptive_live)."""
     rounds = [r for r in history if r.picked is not None]
     single = np.arange(len(model.log_prior)) < len(model.anchors)
     if not rounds:
@@ -269,8 +353,9 @@ def posterior(
         return Posterior(model.components, model.coefs, single, w / w.sum(),
                          np.full(len(cfg.betas), 1 / len(cfg.betas)),
                          ids=np.arange(len(model.log_prior)))
-    loglik = history_log_likelihood(model, rounds, embeddings, cfg)
-    joint = loglik + model.log_prior[None, :]
+    live, loglik = history_log_likelihood(model, rounds, embeddings, cfg, kept)
+    rows = np.arange(len(model.log_prior)) if live is None else live
+    joint = loglik + model.log_prior[None, rows]
     free = None
     if cfg.gauss_samples and cfg.gauss_prior_mass > 0:
         free, free_joint = continuous_samples(model, rounds, embeddings, cfg, joint)
@@ -278,11 +363,12 @@ def posterior(
     mass = np.exp(joint - joint.max())
     weights = mass.sum(0, dtype=np.float64)
     beta_weights = mass.sum(1, dtype=np.float64)
-    n_anchor = len(model.log_prior)
-    keep = support(weights[:n_anchor], cfg.support)
-    kept = np.r_[weights[keep], weights[n_anchor:]]
+    n_anchor = len(rows)
+    held = support(weights[:n_anchor], cfg.support)
+    keep = rows[held]
+    kept_w = np.r_[weights[held], weights[n_anchor:]]
     post = Posterior(model.components[keep], model.coefs[keep], single[keep],
-                     kept / kept.sum(), beta_weights / beta_weights.sum(), free, keep)
+                     kept_w / kept_w.sum(), beta_weights / beta_weights.sum(), free, keep, live)
     if cfg.enum_candidates:
         from .posterior_enum import enumerated_posterior  # (it builds on this module)
 
@@ -293,7 +379,7 @@ def posterior(
         from .posterior_mcmc import resample_move  # (it builds on this module)
 
         post = resample_move(model, post, rounds, embeddings, cfg)
-    return post
+    return replace(post, live=live)  # (the variants build new posteriors)
 
 
 def continuous_samples(

@@ -1,0 +1,106 @@
+"""The particles still worth computing: the `adaptive` posterior's live set, and its copy kept
+in the quiz item between picks.
+
+A cold process (on Lambda, the next pick of a quiz often lands on another container)
+recomputes every round's likelihood for every particle it still considers:
+rounds × (faces − 1) × particles terms, ~4M at N=8, M=20 with all 30,000 particles. After each
+round the posterior drops the particles that can no longer matter (`prune`), and the pick
+keeps the survivors in the quiz item (`live_state`, a compressed bitmap of a few KB at most),
+so the next request, in whatever process, computes the likelihood of the survivors only.
+
+The live set after round k is a function of the history alone (the same rule applied round
+after round, from the full set), so a warm process, a cold one starting from the kept set and
+one recomputing from scratch (an item without a state, or with a foreign one) reach the same
+set and the same posterior.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import zlib
+from collections.abc import Mapping, Sequence
+from hashlib import blake2b
+from typing import Any
+
+import numpy as np
+
+from .adaptive_config import AdaptiveConfig
+from .adaptive_model import AdaptiveModel
+from .base import RoundRecord
+
+# Bump the number when the pruning rule or the encoding changes: older states are recomputed.
+# (A string: the result's state, adaptive_rank.STATE_FORMAT, is a number.)
+LIVE_FORMAT = "live/1"
+
+
+def prune(score: np.ndarray, rounds_done: int, choices: int, cfg: AdaptiveConfig) -> np.ndarray:
+    """Positions (sorted) of the particles to keep after `rounds_done` rounds, given each one's
+    score = max over the decisiveness levels of likelihood × prior (float64, no logs).
+
+    1. Hopeless particles go: more than `prune_gap` nats behind the best at every level.
+       Posterior weights below e^-20.7 (1e-9) of the best are already outside the support
+       (posterior.support), so such a particle would have to gain ~15 nats on the best one
+       in the remaining rounds before it could show up at all.
+    2. Within the cost budget: the next request computes rounds_done + 1 rounds over the
+       survivors, (rounds_done + 1)·(choices − 1)·survivors terms; above `likelihood_budget`
+       the heaviest survivors are kept (never fewer than `cfg.support`). Only long quizzes
+       with many faces reach it (N=8, M=20: the top ~7,500 of 30,000 in the last rounds;
+       never at N=4, M=10), and it keeps more than the posterior's support, the
+       `cfg.support` heaviest particles that displays and recommendations use.
+    A rule that would drop less than an eighth of the particles drops none."""
+    keep = np.flatnonzero(score >= score.max() * np.exp(-cfg.prune_gap))
+    cap = cfg.likelihood_budget // ((rounds_done + 1) * max(choices - 1, 1))
+    if len(keep) > cap:
+        # To 7/8 of the cap, so the next rounds' (slowly shrinking) caps need no cut.
+        # Deterministic for equal input: same scores in the same order give the same set.
+        count = max(cfg.support, cap * 7 // 8)
+        if len(keep) > count:
+            keep = np.sort(keep[np.argpartition(-score[keep], count - 1)[:count]])
+    elif len(score) <= cap and len(score) - len(keep) < len(score) // 8:
+        # Too few to drop: re-laying out the particles would cost more than it saves.
+        keep = np.arange(len(score))
+    return keep
+
+
+def history_digest(rounds: Sequence[RoundRecord]) -> str:
+    """Identifies a quiz's picked rounds (shown faces and picks, as index rows)."""
+    flat = [row for r in rounds for row in (*r.shown, -1 if r.picked is None else r.picked, -2)]
+    return blake2b(np.asarray(flat, dtype=np.int64).tobytes(), digest_size=8).hexdigest()
+
+
+def live_state(model: AdaptiveModel, rounds: Sequence[RoundRecord],
+               live: np.ndarray | None) -> dict[str, Any]:
+    """JSON-able copy of the live set after `rounds` (picked rounds): zlib'd bitmap over the
+    model's particles, base64 (≤ ~5 KB at 30,000 particles; a few dozen bytes while every
+    particle lives), keyed to the model (index version, pool, configuration) and the rounds."""
+    bits = np.ones(len(model.log_prior), dtype=bool)
+    if live is not None:
+        bits[:] = False
+        bits[live] = True
+    packed = zlib.compress(np.packbits(bits).tobytes(), 6)
+    return {"format": LIVE_FORMAT, "model": model.key, "rounds": len(rounds),
+            "history": history_digest(rounds), "live": base64.b64encode(packed).decode()}
+
+
+def live_from_state(model: AdaptiveModel, state: Mapping[str, Any] | None,
+                    rounds: Sequence[RoundRecord]) -> tuple[int, np.ndarray] | None:
+    """(k, live set after the first k rounds) from a state written by `live_state` for a
+    prefix of `rounds`; None when there is none, it belongs to another model or quiz, or it
+    does not decode (the caller then starts from every particle)."""
+    if not state or state.get("format") != LIVE_FORMAT or state.get("model") != model.key:
+        return None
+    k = state.get("rounds")
+    if not isinstance(k, int) or not 0 < k <= len(rounds):
+        return None
+    if state.get("history") != history_digest(rounds[:k]):
+        return None
+    n = len(model.log_prior)
+    try:
+        packed = zlib.decompress(base64.b64decode(state["live"], validate=True))
+    except (KeyError, TypeError, ValueError, binascii.Error, zlib.error):
+        return None
+    if len(packed) != (n + 7) // 8:
+        return None
+    live = np.flatnonzero(np.unpackbits(np.frombuffer(packed, dtype=np.uint8), count=n))
+    return (k, live) if len(live) else None
