@@ -32,7 +32,10 @@ from idealtype.quiz.strategies.posterior import (
     gather_particles,
     multiply_round_likelihoods,
     particle_cosines,
+    particle_groups,
+    pick_differences,
     posterior,
+    round_arrays,
 )
 
 
@@ -133,6 +136,12 @@ def test_choice_log_likelihood_matches_the_plain_expressions(shape):
     )
 
 
+def differences_to_the_pick(anchor_sims: np.ndarray, picked: np.ndarray) -> np.ndarray:
+    """(R·(N−1), A) rows of the faces not picked minus the picked one, round by round."""
+    rounds = anchor_sims.reshape(len(picked), -1, anchor_sims.shape[1])
+    return np.concatenate([np.delete(s, p, axis=0) - s[p] for s, p in zip(rounds, picked)])
+
+
 @pytest.mark.parametrize("spread", [1.0, 3.0])
 def test_round_likelihoods_are_the_choice_log_likelihood_of_the_particles(facelike_pool, spread):
     """The differences-to-the-pick form equals the softmax over the particles' cosines; with
@@ -144,8 +153,9 @@ def test_round_likelihoods_are_the_choice_log_likelihood_of_the_particles(faceli
     anchor_sims = anchor_sims.astype(np.float32)
     picked = rng.integers(n, size=rounds)
     betas = np.array([8, 16, 32, 64], dtype=np.float32)
+    differences = differences_to_the_pick(anchor_sims, picked)
     whole = np.ones((len(betas), len(model.log_prior)))
-    multiply_round_likelihoods(model, anchor_sims, picked, betas, 0.05, whole)
+    multiply_round_likelihoods(model, differences, n, betas, 0.05, whole)
     sims = np.empty((rounds * n, len(model.log_prior)), dtype=np.float32)
     gather_particles(model, anchor_sims, sims)
     expected = choice_log_likelihood(sims.reshape(rounds, n, -1), picked, betas, 0.05)
@@ -156,9 +166,26 @@ def test_round_likelihoods_are_the_choice_log_likelihood_of_the_particles(faceli
     # One round at a time (a warm process) multiplies the same factors: equal bit for bit.
     stepwise = np.ones_like(whole)
     for r in range(rounds):
-        multiply_round_likelihoods(model, anchor_sims[r * n:(r + 1) * n], picked[r:r + 1], betas,
+        multiply_round_likelihoods(model, differences[r * (n - 1):(r + 1) * (n - 1)], n, betas,
                                    0.05, stepwise)
     np.testing.assert_array_equal(stepwise, whole)
+    # Any subset of the particles (a live set) gets its columns of the whole, bit for bit.
+    for ids in (np.arange(0, len(model.log_prior), 7), np.arange(len(model.anchors), 3000),
+                np.sort(rng.choice(len(model.log_prior), 500, replace=False))):
+        part = np.ones((len(betas), len(ids)))
+        multiply_round_likelihoods(model, differences, n, betas, 0.05, part,
+                                   particle_groups(model, ids))
+        np.testing.assert_array_equal(part, whole[:, ids])
+
+
+def test_pick_differences_are_the_differences_of_the_anchor_cosines(facelike_pool):
+    pool = facelike_pool
+    model = adaptive_model(pool, get_strategy("adaptive").cfg)
+    history = played(pool, 6, 5, 4)
+    faces, picked = round_arrays(history)
+    expected = differences_to_the_pick(anchor_cosines(model, faces, pool.index.embeddings), picked)
+    np.testing.assert_allclose(pick_differences(history, model, pool.index.embeddings), expected,
+                               atol=2e-6)
 
 
 def test_sample_cosines_are_the_particles_products_with_the_sample(facelike_pool):

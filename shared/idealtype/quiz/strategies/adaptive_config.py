@@ -37,7 +37,7 @@ class AdaptiveConfig:
     lapse: float = 0.05  # share of picks unrelated to the faces
     # Live set (adaptive_live.py): particles dropped after a round never come back.
     prune_gap: float = 35.0  # nats behind the best at every decisiveness level
-    likelihood_budget: int = 1_200_000  # most likelihood terms a cold request computes
+    likelihood_budget: int = 1_000_000  # most likelihood terms a cold request computes
     # Displays (adaptive_display.py)
     sampled_particles: int = 256
     max_candidates: int = 160

@@ -45,9 +45,13 @@ def prune(score: np.ndarray, rounds_done: int, choices: int, cfg: AdaptiveConfig
     2. Within the cost budget: the next request computes rounds_done + 1 rounds over the
        survivors, (rounds_done + 1)·(choices − 1)·survivors terms; above `likelihood_budget`
        the heaviest survivors are kept (never fewer than `cfg.support`). Only long quizzes
-       with many faces reach it (N=8, M=20: the top ~7,500 of 30,000 in the last rounds;
-       never at N=4, M=10), and it keeps more than the posterior's support, the
-       `cfg.support` heaviest particles that displays and recommendations use.
+       with many faces reach it (N=8, M=20: from round 5 on, down to the top ~6,200 of
+       30,000 in the last rounds; N=6, M=15: from round 7, down to ~11,700; never at N=4,
+       M=10), and it keeps at least the posterior's support, the `cfg.support` heaviest
+       particles that displays and recommendations use. On LFW, in 20 simulated quizzes
+       (N=8, M=20 and N=6, M=15), the particles it had dropped held at most 1.2% of the
+       unpruned posterior's mass at the end (median ~0.003%), none more than 0.15%, and
+       no recommendation changed.
     A rule that would drop less than an eighth of the particles drops none."""
     keep = np.flatnonzero(score >= score.max() * np.exp(-cfg.prune_gap))
     cap = cfg.likelihood_budget // ((rounds_done + 1) * max(choices - 1, 1))

@@ -41,18 +41,38 @@ class Posterior:
 
 
 def anchor_cosines(model: AdaptiveModel, faces: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
-    """(len(faces), A) cosine of each face (image rows) with each anchor's centroid.
+    """(len(faces), A) cosine of each face (image rows) with each anchor's centroid."""
+    return anchor_products(model, np.asarray(embeddings[faces], dtype=np.float32))
+
+
+def anchor_products(model: AdaptiveModel, vectors: np.ndarray) -> np.ndarray:
+    """(len(vectors), A) dot products of float32 vectors with each anchor's centroid.
 
     In FaceNet-like geometry the anchors span ~96 of 512 dimensions (99.99% of their energy):
-    the cosines are then taken in that subspace, off by x_res·a_res <= |x_res||a_res| (on LFW
-    at most ~6e-4, typically ~1e-5; β·error <= 0.04 in the choice model's logits) for a fifth
-    of the arithmetic and of the 12 MB of anchors read per request. Isotropic galleries have
-    no such subspace and take the exact product."""
-    faces_x = np.asarray(embeddings[faces], dtype=np.float32)
+    the products are then taken in that subspace, off by x_res·a_res <= |x_res||a_res| (on LFW
+    at most ~6e-4 for a face, typically ~1e-5; β·error <= 0.04 in the choice model's logits)
+    for a fifth of the arithmetic and of the 12 MB of anchors read per request. Isotropic
+    galleries have no such subspace and take the exact product."""
     projection = model.anchor_projection
     if projection is None:
-        return faces_x @ model.anchor_vectors.T
-    return (faces_x @ projection.basis) @ projection.projected.T
+        return vectors @ model.anchor_vectors.T
+    return (vectors @ projection.basis) @ projection.projected.T
+
+
+def pick_differences(rounds: Sequence[RoundRecord], model: AdaptiveModel,
+                     embeddings: np.ndarray) -> np.ndarray:
+    """(R·(N−1), A): per round, each face that was not picked minus the picked one, in the
+    anchors' terms: x_i·c − x_picked·c for every anchor c, the N−1 rows of each round in
+    display order. Differences first, then one product: (N−1)/N of the 512-d arithmetic of
+    the faces' own anchor cosines (the costliest step of a cold request on isotropic
+    galleries)."""
+    faces, picked = round_arrays(rounds)
+    n = len(rounds[0].shown)
+    x = np.asarray(embeddings[faces], dtype=np.float32).reshape(len(rounds), n, -1)
+    others = ~np.eye(n, dtype=bool)[picked]  # (R, N): the faces not picked
+    diff = x[others].reshape(len(rounds), n - 1, -1)
+    diff -= x[np.arange(len(rounds)), picked][:, None, :]
+    return anchor_products(model, diff.reshape(len(rounds) * (n - 1), -1))
 
 
 def blend_cosines(anchor_sims: np.ndarray, components: np.ndarray, coefs: np.ndarray) -> np.ndarray:
@@ -126,18 +146,18 @@ def gather_particles(model: AdaptiveModel, anchor_rows: np.ndarray, out: np.ndar
     elif groups.n_singles:
         np.take(anchor_rows, groups.singles, axis=1, out=out[:, : groups.n_singles], mode="clip")
     for start, stop, comps, coefs in groups.blends:  # pairs, then triples
-        # Same products and sums as blend_cosines, gathered one face at a time from its row of
-        # anchor values (24 KB, stays in L1) into preallocated rows: half the time of the
-        # 2-D fancy index.
-        term = np.empty(stop - start, dtype=np.float32)
-        for row, acc in zip(anchor_rows, out[:, start:stop]):
+        # Same products and sums as blend_cosines, for all rows at once: one np.take per
+        # component (a per-row loop made ~100 small numpy calls per round, most of the time
+        # once pruning has made the sets small).
+        acc = np.take(anchor_rows, comps[0], axis=1, mode="clip")
+        acc *= coefs[0]
+        term = np.empty_like(acc)
+        for j in range(1, len(comps)):
             # mode="clip" skips np.take's buffered bounds check; components are valid anchors.
-            np.take(row, comps[0], out=acc, mode="clip")
-            acc *= coefs[0]
-            for j in range(1, len(comps)):
-                np.take(row, comps[j], out=term, mode="clip")
-                term *= coefs[j]
-                acc += term
+            np.take(anchor_rows, comps[j], axis=1, out=term, mode="clip")
+            term *= coefs[j]
+            acc += term
+        out[:, start:stop] = acc
 
 
 def choice_log_likelihood(
@@ -173,39 +193,33 @@ def choice_log_likelihood(
 
 
 def multiply_round_likelihoods(
-    model: AdaptiveModel, anchor_sims: np.ndarray, picked: np.ndarray, betas: np.ndarray,
+    model: AdaptiveModel, differences: np.ndarray, choices: int, betas: np.ndarray,
     lapse: float, product: np.ndarray, groups: ParticleGroups | None = None,
 ) -> None:
     """Multiplies into `product` ((len(betas), P) float64) each round's probability of its pick
     under every particle of `groups` (default: all the model's), round after round.
-    `anchor_sims` is (R·N, A): the shown faces' anchor cosines, round by round. Same values as
-    choice_log_likelihood over the particle cosines (up to float32 rounding, ~1e-7) in about
-    two thirds of the time.
+    `differences` is (R·(N−1), A) from pick_differences. Same values as choice_log_likelihood
+    over the particle cosines (up to float32 rounding, ~1e-6) in about half the time.
 
     P(pick | w) = 1 / Σ_i exp(β·(s_i − s_picked)), so per round only the N−1 differences to
     the picked face are gathered (a blend's difference is the same blend of the anchors'
     differences; β scales the A anchor values, not the P particles), and no max is
     subtracted: a difference large enough to overflow the exp means the picked face has no
     chance under that particle, and the ∞ it gives makes the factor exactly the lapse floor.
-    Each round's factors depend on that round's rows of `anchor_sims` alone, and each
+    Each round's factors depend on that round's rows of `differences` alone, and each
     particle's on its own column: given the same rows, a product built one request at a time
     (warm) equals one built from the whole history (cold), for any set of particles, bit for
-    bit. (The BLAS may round a face's anchor cosines differently in a product of 4 faces than
-    in one of 40, so warm and cold can still differ in the last bit.)"""
+    bit. (The BLAS may round a row differently in a product of 3 rows than in one of 30, so
+    warm and cold can still differ in the last bit.)"""
     if groups is None:
         groups = particle_groups(model)
-    n = anchor_sims.shape[0] // len(picked)
-    floor = np.float32(lapse / n)
+    floor = np.float32(lapse / choices)
     keep = np.float32(1 - lapse)
-    terms = np.empty((n - 1, groups.size), dtype=np.float32)
+    terms = np.empty((choices - 1, groups.size), dtype=np.float32)
     totals = np.empty((len(betas), groups.size), dtype=np.float32)
-    rounds = anchor_sims.reshape(len(picked), n, -1)
     with np.errstate(over="ignore"):
-        for sims, pick in zip(rounds, picked.tolist()):
-            others = np.delete(sims, pick, axis=0)
-            others -= sims[pick]
-            others *= betas[0]
-            gather_particles(model, others, terms, groups)
+        for others in differences.reshape(-1, choices - 1, differences.shape[1]):
+            gather_particles(model, others * betas[0], terms, groups)
             np.exp(terms, out=terms)
             for b in range(len(betas)):
                 if b:  # betas double: exp(2β·d) = exp(β·d)²
@@ -287,17 +301,16 @@ def history_log_likelihood(
     if not todo:
         return live, np.log(product).astype(np.float32)
     product = product.copy() if cached is not None and product is cached[1] else product
-    faces, picked = round_arrays(todo)
     betas = np.asarray(cfg.betas, dtype=np.float32)
-    anchor_sims = anchor_cosines(model, faces, embeddings)
+    differences = pick_differences(todo, model, embeddings)
     n = len(todo[0].shown)
     groups = particle_groups(model, live)
     if batched:
-        multiply_round_likelihoods(model, anchor_sims[: batched * n], picked[:batched], betas,
+        multiply_round_likelihoods(model, differences[: batched * (n - 1)], n, betas,
                                    cfg.lapse, product, groups)
     prior = np.exp(model.log_prior.astype(np.float64))
     for r in range(batched, len(todo)):
-        multiply_round_likelihoods(model, anchor_sims[r * n:(r + 1) * n], picked[r:r + 1], betas,
+        multiply_round_likelihoods(model, differences[r * (n - 1):(r + 1) * (n - 1)], n, betas,
                                    cfg.lapse, product, groups)
         score = product.max(0) * (prior if live is None else prior[live])
         keep = prune(score, done + r + 1, n, cfg)
