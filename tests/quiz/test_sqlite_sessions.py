@@ -58,3 +58,17 @@ def test_wal_is_checkpointed_off_the_request_path(tmp_path):
     store.close()
     store._checkpointer.join(timeout=5)
     assert not store._checkpointer.is_alive()
+
+
+def test_fields_of_a_newer_release_are_dropped_not_refused(tmp_path):
+    # A rollback must not break quizzes written by the newer code: extra keys are ignored.
+    store = SQLiteSessionStore(tmp_path / "s.db")
+    original = session("q1")
+    store.create(original)
+    db = store._connect()
+    (data,) = db.execute("SELECT data FROM sessions WHERE session_id = 'q1'").fetchone()
+    newer = data[:-1] + ', "hint_from_a_newer_release": {"x": [1, 2]}}'
+    db.execute("UPDATE sessions SET data = ? WHERE session_id = 'q1'", (newer,))
+    got = store.get("q1")
+    assert got == original
+    assert "hint_from_a_newer_release" not in got.to_json()

@@ -54,4 +54,13 @@ class QuizSession:
     @classmethod
     def from_json(cls, text: str | bytes) -> QuizSession:
         data: dict[str, Any] = orjson.loads(text)
+        # Fields this code doesn't know (written by a newer release) are dropped rather than
+        # refused: after a rollback, quizzes in flight keep working; what the newer release
+        # kept there is optional state it recomputes when it is missing.
+        unknown = data.keys() - FIELDS
+        for name in unknown:
+            del data[name]
         return cls(**data)
+
+
+FIELDS = frozenset(QuizSession.__dataclass_fields__)
