@@ -35,5 +35,9 @@ def resolve(name: str) -> Strategy:
         from dataclasses import replace
 
         return AdaptiveStrategy(replace(DEFAULT, **VARIANTS[name]))
+    if name == "reference-triples":  # a cheating ceiling (knows the simulator's prior)
+        from .cheating_reference import ReferenceTriplesStrategy
+
+        return ReferenceTriplesStrategy()
     raise KeyError(f"unknown strategy {name!r}; served: {', '.join(served)}; "
-                   f"variants: {', '.join(VARIANTS)}")
+                   f"variants: {', '.join(VARIANTS)}, reference-triples")
