@@ -1,7 +1,17 @@
-"""`idealtype demo` setup logic (the build and the server it calls are tested elsewhere)."""
+"""`idealtype demo`: setup logic, and the hand-off from a cached index to the server (the build
+job and the server themselves are tested elsewhere)."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 from idealtype import demo_cli
+from idealtype.blobstore import LocalBlobStore
 from idealtype.cli import main
+from idealtype.synthetic import make_synthetic_index
 
 
 def make_gallery(root, people=10, photos=3):
@@ -49,3 +59,44 @@ def test_recipe_changes_with_the_build_pipeline_version(tmp_path, monkeypatch):
     before = demo_cli.recipe_key(tmp_path / "g")
     monkeypatch.setattr(build_settings, "PIPELINE_VERSION", build_settings.PIPELINE_VERSION + 1)
     assert demo_cli.recipe_key(tmp_path / "g") != before
+
+
+def test_demo_serves_its_cached_index(tmp_path):
+    # The README's main command on its second run: the cached index is reused (no build, so
+    # no torch here) and the quiz is served, with serve's own defaults for every option.
+    gallery, out = tmp_path / "g", tmp_path / "demo"
+    make_gallery(gallery, people=3)
+    make_synthetic_index(LocalBlobStore(out / "index"), 30, 1, seed=4, with_crops=True)
+    (out / "recipe.sha256").write_text(demo_cli.recipe_key(gallery) + "\n")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "idealtype.cli", "demo", "--gallery", str(gallery), "--out",
+         str(out), "--full", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                raise AssertionError("".join(lines) + proc.stderr.read())
+            lines.append(line)
+            if line.startswith("Serving on "):
+                break
+        assert any("reusing the cached demo index" in line for line in lines)
+        for _ in range(100):  # the URL is printed just before uvicorn binds
+            try:
+                health = json.load(urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/health", timeout=2))
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert health["celebrities"] == 30
+        assert (out / "sessions.sqlite3").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+

@@ -103,8 +103,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from . import serve_cli
 
-    serve_args = argparse.Namespace(
-        index=str(index_dir), port=args.port, host=args.host,
-        sessions=str(out / "sessions.sqlite3"), frontend=None, log_level="warning",
-    )
+    # Through serve's own parser, so every serve option it adds gets its default here too.
+    serve_parser = argparse.ArgumentParser(prog="idealtype serve")
+    serve_cli.add_arguments(serve_parser)
+    serve_args = serve_parser.parse_args([
+        "--index", str(index_dir), "--port", str(args.port), "--host", args.host,
+        "--sessions", str(out / "sessions.sqlite3"),
+    ])
     return serve_cli.run(serve_args)
