@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from idealtype.build.weights import load_facenet
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ import io
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,7 @@ def face_crop_key(image_id: str) -> str:
 
 
 def new_version_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
@@ -186,7 +186,7 @@ def publish_index(
     manifest = {
         "format_version": FORMAT_VERSION,
         "version": version,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": {"id": model_id, "weights_sha256": weights_sha256},
         "dims": int(embeddings.shape[1]),
         "dtype": dtype,

@@ -16,11 +16,12 @@ import pytest
 import torch
 from facenet_pytorch import InceptionResnetV1
 from facenet_pytorch.models import inception_resnet_v1
+from PIL import Image
+
 from idealtype.build import weights
 from idealtype.build.graphdef import GraphDefError, read_graphdef
 from idealtype.build.weights_convert import graph_to_state_dict
 from idealtype.cli import main as cli_main
-from PIL import Image
 
 MIN_COSINE = 0.9999
 
