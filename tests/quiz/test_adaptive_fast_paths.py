@@ -19,7 +19,7 @@ from idealtype.quiz.strategies.adaptive_model import adaptive_model, prepare_ind
 from idealtype.quiz.strategies.adaptive_rank import (
     person_probability,
     rank_basis,
-    recommend,
+    recommend_from,
     sample_cosines,
     top_particles,
     upper_quantile,
@@ -31,7 +31,6 @@ from idealtype.quiz.strategies.posterior import (
     choice_log_likelihood,
     gather_particles,
     multiply_round_likelihoods,
-    particle_cosines,
     particle_groups,
     pick_differences,
     posterior,
@@ -110,12 +109,13 @@ def test_upper_quantile_is_numpys_quantile_bit_for_bit(n, q):
     np.testing.assert_array_equal(upper_quantile(values, q), np.quantile(values, q, axis=1))
 
 
-def test_particle_cosines_are_the_blends_cosines(facelike_pool):
+def test_gathered_particles_are_the_blends_cosines(facelike_pool):
     pool = facelike_pool
     model = adaptive_model(pool, get_strategy("adaptive").cfg)
     faces = np.random.default_rng(0).choice(pool.index.n_images, 24, replace=False)
-    fast = particle_cosines(model, faces, pool.index.embeddings)
     sims = anchor_cosines(model, faces, pool.index.embeddings)
+    fast = np.empty((len(faces), len(model.log_prior)), dtype=np.float32)
+    gather_particles(model, sims, fast)
     # Bit for bit what the 2-D gather computes...
     np.testing.assert_array_equal(fast, blend_cosines(sims, model.components, model.coefs))
     # ...and what the particles' unit vectors give directly.
@@ -227,7 +227,8 @@ def test_recommendations_equal_the_straightforward_computation(facelike_pool, se
     CACHE.clear()
     model = adaptive_model(pool, strategy.cfg)
     post = posterior(model, history, pool.index.embeddings, strategy.cfg)
-    rows, cosines = recommend(model, post, pool.celeb_rows, 7, strategy.cfg)
+    basis = rank_basis(model, post, pool.celeb_rows, strategy.cfg)
+    rows, cosines = recommend_from(model, basis, pool.celeb_rows, 7, strategy.cfg)
     expected, closeness = plain_recommend(model, post, pool.celeb_rows, 7, strategy.cfg)
     # The fast path scores candidates only (near the mean, the particles' people, likely
     # singles); a person outside them could only differ if it scored in the top 7.

@@ -25,7 +25,7 @@ from idealtype.quiz.service import QuizService
 from idealtype.quiz.strategies import RoundRecord, get_strategy, round_rng
 from idealtype.quiz.strategies.adaptive_live import live_from_state, live_state, prune
 from idealtype.quiz.strategies.adaptive_model import adaptive_model
-from idealtype.quiz.strategies.adaptive_rank import STATE_FORMAT, recommend
+from idealtype.quiz.strategies.adaptive_rank import STATE_FORMAT, rank_basis, recommend_from
 from idealtype.quiz.strategies.posterior import CACHE, posterior
 from idealtype.sessions import SessionStore
 from idealtype.sessions.dynamodb import DynamoDBSessionStore, create_table
@@ -103,8 +103,9 @@ def test_pruning_drops_no_particle_that_matters(facelike_pool, seed, people, bet
     assert len(pruned.live) < len(model.log_prior) / 2
     lost = ~np.isin(full.ids, pruned.live)
     assert full.weights[lost].sum() < 0.01 and (full.weights[lost].max(initial=0) < 1e-3)
-    assert (recommend(model, pruned, pool.celeb_rows, 7, cfg)[0].tolist()
-            == recommend(model, full, pool.celeb_rows, 7, cfg)[0].tolist())
+    rows = pool.celeb_rows
+    assert (recommend_from(model, rank_basis(model, pruned, rows, cfg), rows, 7, cfg)[0].tolist()
+            == recommend_from(model, rank_basis(model, full, rows, cfg), rows, 7, cfg)[0].tolist())
 
 
 def test_faces_are_the_same_warm_cold_from_the_state_and_from_scratch(facelike_pool):

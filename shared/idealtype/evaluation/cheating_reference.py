@@ -25,6 +25,7 @@ from ..quiz.strategies.adaptive_display import greedy_informative_set
 from ..quiz.strategies.base import (
     RoundRecord,
     Strategy,
+    picked_rounds,
     random_images_of,
     sample_unused,
     shown_celebs,
@@ -73,7 +74,7 @@ def pick_differences(
 ) -> tuple[np.ndarray, np.ndarray]:
     """For the picked rounds: (R, n_max, d) picked face minus each shown face, and (R, n_max)
     True where the slot holds a shown face (rounds may show different numbers of faces)."""
-    rounds = [r for r in history if r.picked is not None]
+    rounds = picked_rounds(history)
     n_max = max(len(r.shown) for r in rounds)
     diff = np.zeros((len(rounds), n_max, embeddings.shape[1]), dtype=np.float32)
     valid = np.zeros((len(rounds), n_max), dtype=bool)
@@ -101,10 +102,14 @@ def gibbs_triples(
     candidate person, chain)."""
     g, people, chains = len(centroids), cfg.people, cfg.chains
     beta, eps = np.float32(cfg.likelihood_beta), cfg.likelihood_lapse
-    state = np.stack([rng.choice(g, people, replace=False) for _ in range(chains)])
+    def prior_draw() -> np.ndarray:
+        return np.stack([rng.choice(g, people, replace=False) for _ in range(chains)])
+
+    # (The chains' start is drawn even without picks: the committed ceiling run used that
+    # rng sequence.)
+    state = prior_draw()
     if len(diff) == 0:  # no picks: the posterior is the prior
-        return np.concatenate([np.stack([rng.choice(g, people, replace=False) for _ in range(chains)])
-                               for _ in range(keep)])
+        return np.concatenate([prior_draw() for _ in range(keep)])
     # cos(pick) − cos(shown_i) = (Δ_i·c + Δ_i·s) / |c + s| for candidate c and the others' sum s.
     diff_c = np.einsum("rnd,gd->rng", diff, centroids)  # (R, n, G)
     diff_c[~valid] = np.inf  # padded slots: exp(−∞) = 0
@@ -154,9 +159,8 @@ class ReferenceTriplesStrategy(Strategy):
     ) -> np.ndarray:
         """(samples, d) unit blend vectors drawn from the posterior given `history`."""
         centroids = pool_centroids(pool)
-        picked = [r for r in history if r.picked is not None]
-        if picked:
-            diff, valid = pick_differences(np.asarray(pool.index.embeddings), picked)
+        if picked_rounds(history):
+            diff, valid = pick_differences(np.asarray(pool.index.embeddings), history)
         else:
             diff, valid = np.zeros((0, 0, centroids.shape[1]), np.float32), np.zeros((0, 0), bool)
         triples = gibbs_triples(centroids, diff, valid, self.cfg, sweeps, keep, rng)

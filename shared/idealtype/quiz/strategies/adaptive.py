@@ -21,7 +21,7 @@ from .adaptive_display import informative_round
 from .adaptive_live import live_from_state, live_state
 from .adaptive_model import adaptive_model
 from .adaptive_rank import RankBasis, rank_basis, recommend_from
-from .base import RoundRecord, Strategy, register, shown_celebs
+from .base import RoundRecord, Strategy, picked_rounds, register, shown_celebs
 from .posterior import Posterior, posterior
 
 
@@ -78,10 +78,6 @@ class AdaptiveStrategy(Strategy):
         if basis is None:
             basis = self._rank_basis(pool, history, state)
         return recommend_from(model, basis, pool.celeb_rows, k, self.cfg)
-
-
-def picked_rounds(history: Sequence[RoundRecord]) -> list[RoundRecord]:
-    return [r for r in history if r.picked is not None]
 
 
 register(AdaptiveStrategy)

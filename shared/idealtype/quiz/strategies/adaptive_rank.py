@@ -176,17 +176,6 @@ def person_probability(model: AdaptiveModel, post: Posterior, pool_rows: np.ndar
     return prob / max(prob.sum(), 1e-300)
 
 
-def recommend(
-    model: AdaptiveModel,
-    post: Posterior,
-    pool_rows: np.ndarray,
-    k: int,
-    cfg: AdaptiveConfig,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(celebrity rows, cosine to the posterior mean direction) of the k best, best first."""
-    return recommend_from(model, rank_basis(model, post, pool_rows, cfg), pool_rows, k, cfg)
-
-
 def recommend_from(
     model: AdaptiveModel,
     basis: RankBasis,
@@ -194,7 +183,8 @@ def recommend_from(
     k: int,
     cfg: AdaptiveConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """recommend() from the posterior's RankBasis."""
+    """(celebrity rows, cosine to the posterior mean direction) of the k people most likely in
+    the liked set, from the posterior's RankBasis, listed by that cosine."""
     vectors, pi, person = basis.vectors, basis.pi, basis.person
     mean = (pi @ vectors).astype(np.float32)  # float32: a float64 operand copies the centroids
     mean /= max(float(np.linalg.norm(mean)), 1e-12)

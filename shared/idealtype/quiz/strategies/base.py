@@ -23,11 +23,14 @@ Contract (pure, numpy only, no I/O, no torch):
   for normalized centroids this is the same order as Euclidean distance to the mean). The API
   maps the cosine to a percent for people, so an override should keep it a cosine.
 - `is_done(history, rounds)` lets a strategy finish early; default: `rounds` rounds picked.
-- `final_state(pool, history)` runs once, in the pick that finishes the quiz; a JSON-able
-  dict it returns is kept in the quiz item and handed to `rank(..., state=)`, so a strategy
-  can move costly work out of the result request. `rank` must give the same answer with or
-  without it (a missing or foreign state is recomputed from `history`). Default: None.
-- State: strategies keep no per-quiz state in memory. Anything they need is recomputed from `history`
+- State kept in the quiz item (optional; JSON-able dicts, None = nothing):
+  `next_round_state(pool, history, choices, rng, state)` is what the engine calls for a
+  round: the faces plus a state handed back as `state` to the next request (default:
+  `next_round`, no state). `final_state(pool, history, state)` runs once, in the pick that
+  finishes the quiz; its dict is handed to `rank(..., state=)`, so costly work can leave the
+  result request. A missing or foreign state must give the same answer, recomputed from
+  `history`.
+- Strategies keep no per-quiz state in memory. Anything else is recomputed from `history`
   (at most 20 rounds); per-index/per-pool precomputation goes through `pool.memo(name, fn)`.
   Instances are shared between quizzes and threads, so don't mutate `self` per call.
 
@@ -88,8 +91,12 @@ def round_rng(seed: int, round_index: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(_HashedSeed(np.frombuffer(digest, np.uint64))))
 
 
+def picked_rounds(history: Sequence[RoundRecord]) -> list[RoundRecord]:
+    return [r for r in history if r.picked is not None]
+
+
 def picked_rows(history: Sequence[RoundRecord]) -> list[int]:
-    return [r.picked for r in history if r.picked is not None]
+    return [r.picked for r in picked_rounds(history)]
 
 
 def shown_celebs(pool: Pool, history: Sequence[RoundRecord]) -> set[int]:

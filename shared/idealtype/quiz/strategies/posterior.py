@@ -18,7 +18,7 @@ import numpy as np
 from .adaptive_config import AdaptiveConfig
 from .adaptive_live import prune
 from .adaptive_model import AdaptiveModel, blend_weights
-from .base import RoundRecord
+from .base import RoundRecord, picked_rounds
 from .posterior_gauss import sample_ideals
 
 
@@ -82,14 +82,6 @@ def blend_cosines(anchor_sims: np.ndarray, components: np.ndarray, coefs: np.nda
         if coefs[:, j].any():
             acc += anchor_sims[:, components[:, j]] * coefs[:, j]
     return acc
-
-
-def particle_cosines(model: AdaptiveModel, faces: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
-    """(len(faces), P) cosine of each face (image rows) with each particle of the model."""
-    anchor_sims = anchor_cosines(model, faces, embeddings)
-    out = np.empty((len(faces), len(model.log_prior)), dtype=np.float32)
-    gather_particles(model, anchor_sims, out)
-    return out
 
 
 def particle_groups(model: AdaptiveModel, ids: np.ndarray | None = None) -> ParticleGroups:
@@ -359,7 +351,7 @@ def posterior(
 ) -> Posterior:
     """The posterior after `history`; `refined` adds cfg.refine_particles blends near it.
     `kept`: the live set the quiz item kept for a prefix of the history (adaptive_live)."""
-    rounds = [r for r in history if r.picked is not None]
+    rounds = picked_rounds(history)
     single = np.arange(len(model.log_prior)) < len(model.anchors)
     if not rounds:
         w = np.exp(model.log_prior.astype(np.float64))
