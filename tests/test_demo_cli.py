@@ -2,11 +2,12 @@
 job and the server themselves are tested elsewhere)."""
 
 import json
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
+
+from local_ports import free_port
 
 from idealtype import demo_cli
 from idealtype.blobstore import LocalBlobStore
@@ -68,9 +69,7 @@ def test_demo_serves_its_cached_index(tmp_path):
     make_gallery(gallery, people=3)
     make_synthetic_index(LocalBlobStore(out / "index"), 30, 1, seed=4, with_crops=True)
     (out / "recipe.sha256").write_text(demo_cli.recipe_key(gallery) + "\n")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "idealtype.cli", "demo", "--gallery", str(gallery), "--out",
          str(out), "--full", "--port", str(port)],

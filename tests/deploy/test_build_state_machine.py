@@ -12,7 +12,6 @@ import io
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from typing import ClassVar
 import boto3
 import numpy as np
 import pytest
+from local_ports import free_port
 from PIL import Image, ImageOps
 
 from idealtype.blobstore import S3BlobStore
@@ -83,19 +83,13 @@ class LambdaInvokeStandIn(BaseHTTPRequestHandler):
         pass
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def aws(tmp_path_factory):
     """A moto server whose Step Functions executes state machines and sends Lambda calls to the
     stand-in (moto addresses Lambda at localhost:$MOTO_PORT); AWS env pointed at it."""
     indexer = load_indexer()
     LambdaInvokeStandIn.handler = staticmethod(indexer.handler)
-    lambda_port, moto_port = _free_port(), _free_port()
+    lambda_port, moto_port = free_port(), free_port()
     lambda_server = ThreadingHTTPServer(("127.0.0.1", lambda_port), LambdaInvokeStandIn)
     threading.Thread(target=lambda_server.serve_forever, daemon=True).start()
     log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")

@@ -4,7 +4,6 @@ port, and Debian's Chromium driven by Python Playwright (never a Playwright brow
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from local_ports import free_port
 
 from .gallery import build_gallery
 
@@ -23,18 +23,12 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`idealtype serve` on a 40-person gallery (2 faces each) built for this run."""
     root = tmp_path_factory.mktemp("e2e-gallery")
     build_gallery(root / "index", n_celebs=40, images_per_celeb=2)
-    port = _free_port()
+    port = free_port()
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "idealtype.cli", "serve", "--index", str(root / "index"),
