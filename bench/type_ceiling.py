@@ -6,8 +6,8 @@ cheating reference reached about 0.51 (β=∞) on their simulator.
 
     .venv/bin/python bench/type_ceiling.py [--index DIR] [--users 100] [--seed 0]
 
-The index defaults to $IDEALTYPE_LFW_INDEX, else /work/var/lfw-index (an index built from the
-LFW gallery with `idealtype build`). Writes bench/results/type_ceiling.{json,md}.
+The index (built from the LFW gallery with `idealtype build`) comes from --index or
+$IDEALTYPE_LFW_INDEX. Writes bench/results/type_ceiling.{json,md}.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from idealtype.index_format import load_index
 from idealtype.quiz.pool import Pool
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_INDEX = os.environ.get("IDEALTYPE_LFW_INDEX") or "/work/var/lfw-index"
+DEFAULT_INDEX = os.environ.get("IDEALTYPE_LFW_INDEX")
 STRATEGIES = ("random", "adaptive", "reference-triples")
 BETAS = (math.inf, 20.0)
 GOALS = {math.inf: 0.50, 20.0: 0.38}  # issue 6, type precision@7 at N=4, M=10
@@ -90,10 +90,13 @@ def main() -> int:
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "type_ceiling"),
                         help="output path without extension (.json and .md are written)")
     args = parser.parse_args()
-    if not args.index.startswith("s3://") and not (Path(args.index) / "index" / "LATEST").exists():
-        print(f"no index at {args.index}: build one from the LFW gallery first, e.g.\n"
-              f"  idealtype build ../shared/data/lfw --out {args.index}\n"
-              "or pass --index / set IDEALTYPE_LFW_INDEX", file=sys.stderr)
+    missing = args.index is None or (not args.index.startswith("s3://")
+                                     and not (Path(args.index) / "index" / "LATEST").exists())
+    if missing:
+        print(("no LFW index given (--index or IDEALTYPE_LFW_INDEX)" if args.index is None
+               else f"no index at {args.index}")
+              + "; build one from the LFW gallery first, e.g.\n"
+              "  idealtype build ../shared/data/lfw --out var/lfw-index", file=sys.stderr)
         return 2
     started = time.perf_counter()
     index = load_index(open_store(args.index))
