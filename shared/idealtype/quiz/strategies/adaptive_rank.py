@@ -205,10 +205,8 @@ def recommend_from(
         sample_sims = sample_cosines(model, basis)
         membership = liked_membership(centroids @ vectors.T, sample_sims, cfg)
         score = membership @ pi + cfg.person_bonus * person[cand]
-    chosen = np.lexsort((-closeness, -np.round(score, 6)))[:k]
-    # The score picks who is recommended; they are listed by their true cosine to the
-    # posterior mean, which is what people see (as a %). Listed in score order, the cosines
-    # would go up and down the list; capping them to keep them falling showed runs of
-    # identical percentages for different people, which reads as a bug.
-    order = chosen[np.argsort(-closeness[chosen], kind="stable")]
-    return pool_rows[cand[order]], closeness[order].astype(np.float32)
+    order = np.lexsort((-closeness, -np.round(score, 6)))[:k]
+    # What people see is the cosine to the posterior mean; capped so that it never rises down
+    # the list (the list is ordered by expected membership, which a cosine cannot show).
+    shown = np.minimum.accumulate(closeness[order]).astype(np.float32)
+    return pool_rows[cand[order]], shown
