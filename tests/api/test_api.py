@@ -81,6 +81,9 @@ def test_empty_body_uses_defaults_and_pool_filters(client):
     play = play_to_end(client, pooled)
     result = client.get(f"/api/sessions/{pooled['session_id']}/result").json()
     assert all(int(r["celeb_id"][1:]) % 2 == 1 for r in result["recommendations"])
+    similarities = [r["similarity"] for r in result["recommendations"]]
+    assert similarities == sorted(similarities, reverse=True)
+    assert [r["rank"] for r in result["recommendations"]] == list(range(1, 8))
     assert play[0] == ids[0]
 
 

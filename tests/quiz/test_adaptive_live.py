@@ -206,7 +206,7 @@ def check_service_keeps_the_live_set(service: QuizService, store: SessionStore) 
     CACHE.clear()
     expected = get_strategy("adaptive").rank(pool, history, 7)
     result = service.result(sid, 7)
-    np.testing.assert_array_equal(result.celeb_rows, expected[0])
+    np.testing.assert_array_equal(np.sort(result.celeb_rows), np.sort(expected[0]))
 
 
 def test_service_keeps_the_live_set_in_the_sqlite_item(facelike_store, tmp_path):

@@ -99,7 +99,10 @@ class Result(BaseModel):
     index_version: str
     strategy: str
     k: int
-    recommendations: list[Recommendation]
+    recommendations: list[Recommendation] = Field(
+        description="the k people the quiz's strategy recommends (adaptive: the k most likely to "
+        "be among the top 1% of the pool for the user's ideal), listed by similarity"
+    )
     picks: list[ResultPick]
 
 

@@ -217,6 +217,10 @@ class QuizService:
         rows, cosines = self._strategy(session.strategy).rank(
             self._pool(index, session.pool), history, k, state=session.strategy_state
         )
+        # The strategy chooses who (adaptive: the k most likely to be the user's type); people
+        # read the list by its percent, so it is listed by each person's own similarity.
+        by_similarity = np.argsort(-cosines, kind="stable")
+        rows, cosines = rows[by_similarity], cosines[by_similarity]
         picked = {int(index.image_celeb[r.picked]) for r in history if r.picked is not None}
         return QuizResult(session, index, rows, cosines, picked)
 

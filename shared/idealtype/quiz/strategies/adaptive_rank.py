@@ -183,8 +183,8 @@ def recommend_from(
     k: int,
     cfg: AdaptiveConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(celebrity rows, cosine to the posterior mean direction) of the k people most likely in
-    the liked set, from the posterior's RankBasis, listed by that cosine."""
+    """(celebrity rows, each one's cosine to the posterior mean direction) of the k people most
+    likely in the liked set, from the posterior's RankBasis, most likely first."""
     vectors, pi, person = basis.vectors, basis.pi, basis.person
     mean = (pi @ vectors).astype(np.float32)  # float32: a float64 operand copies the centroids
     mean /= max(float(np.linalg.norm(mean)), 1e-12)
@@ -206,7 +206,4 @@ def recommend_from(
         membership = liked_membership(centroids @ vectors.T, sample_sims, cfg)
         score = membership @ pi + cfg.person_bonus * person[cand]
     order = np.lexsort((-closeness, -np.round(score, 6)))[:k]
-    # What people see is the cosine to the posterior mean; capped so that it never rises down
-    # the list (the list is ordered by expected membership, which a cosine cannot show).
-    shown = np.minimum.accumulate(closeness[order]).astype(np.float32)
-    return pool_rows[cand[order]], shown
+    return pool_rows[cand[order]], closeness[order].astype(np.float32)

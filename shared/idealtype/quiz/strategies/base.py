@@ -21,7 +21,9 @@ Contract (pure, numpy only, no I/O, no torch):
   first, restricted to the pool. The default ranks pool centroids by cosine to
   `self.estimator.ideal_vector(...)` (the original method: mean of the picked embeddings;
   for normalized centroids this is the same order as Euclidean distance to the mean). The API
-  maps the cosine to a percent for people, so an override should keep it a cosine.
+  maps the cosine to a percent for people, so an override should keep it a cosine: each
+  person's own, even when the strategy orders them by something else (the API lists the k
+  by it).
 - `is_done(history, rounds)` lets a strategy finish early; default: `rounds` rounds picked.
 - State kept in the quiz item (optional; JSON-able dicts, None = nothing):
   `next_round_state(pool, history, choices, rng, state)` is what the engine calls for a
