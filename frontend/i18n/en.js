@@ -46,6 +46,7 @@ export default {
   "result.compositeCaption": "Your ideal face: the average of the {n} faces you picked.",
   "result.compositeLabel": "Your ideal face, blended from the {n} faces you picked",
   "result.matches": "Celebrities who match your type",
+  "result.earlyNote": "Found your type after {n} of {m} rounds: more rounds would not have changed it.",
   "result.match": "{p}% match",
   "result.rank": "#{r}",
   "result.celebAlt": "Photo of {name}",

@@ -46,6 +46,7 @@ export default {
   "result.compositeCaption": "이상형 얼굴: 고른 얼굴 {n}개의 평균이에요.",
   "result.compositeLabel": "고른 얼굴 {n}개를 합성한 이상형 얼굴",
   "result.matches": "이상형과 닮은 연예인",
+  "result.earlyNote": "{m}라운드 중 {n}라운드 만에 이상형을 찾았어요. 더 골라도 결과가 바뀌지 않아요.",
   "result.match": "{p}% 일치",
   "result.rank": "{r}위",
   "result.celebAlt": "{name}의 사진",

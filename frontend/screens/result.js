@@ -179,6 +179,10 @@ export function resultScreen(app, sessionId, { shared = false, k = 7 } = {}) {
           "div",
           { class: "result-side" },
           shared ? h("p", { class: "shared-note", i18n: ["result.sharedNote"] }) : null,
+          // The quiz may end before its last round once the strategy is sure of the type.
+          result.rounds > picks.length
+            ? h("p", { class: "early-note", i18n: ["result.earlyNote", { n: picks.length, m: result.rounds }] })
+            : null,
           composite,
           h(
             "section",

@@ -24,10 +24,17 @@ DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`idealtype serve` on a 40-person gallery (2 faces each) built for this run."""
+def gallery_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 40-person gallery (2 faces each) built for this run, in `index/`."""
     root = tmp_path_factory.mktemp("e2e-gallery")
     build_gallery(root / "index", n_celebs=40, images_per_celeb=2)
+    return root
+
+
+@pytest.fixture(scope="session")
+def server_url(gallery_root: Path) -> Iterator[str]:
+    """`idealtype serve` on the gallery."""
+    root = gallery_root
     port = free_port()
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen(

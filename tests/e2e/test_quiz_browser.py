@@ -330,3 +330,35 @@ def test_faces_that_fail_to_load_are_retried_not_shown_broken(new_page, server_u
     alert.get_by_role("button", name="다시 시도").click()
     wait_for_round(page, 2, 4)
     assert page.js_errors == []
+
+
+def test_a_quiz_that_finds_the_type_early_says_so(new_page, gallery_root, artifacts):
+    """Someone who always picks the face most like one person: the quiz ends before its 10
+    rounds and the result says after how many, in the language of the page."""
+    from idealtype.blobstore import LocalBlobStore
+    from idealtype.index_format import load_index
+
+    index = load_index(LocalBlobStore(gallery_root / "index"))
+    liked = index.centroids[15]
+    page = new_page("en-US", DESKTOP)
+    page.goto("/")
+    start_quiz(page, choices=4, rounds=10)
+    played = 0
+    while page.locator(".face-grid").count() and played < 10:
+        wait_for_round(page, played, 4)
+        ids = shown_image_ids(page)
+        sims = [index.embeddings[index.image_row[i]] @ liked for i in ids]
+        face(page, int(np.argmax(sims))).click()
+        played += 1
+        page.wait_for_function(
+            "(n) => !document.querySelector('.face-grid') || "
+            "document.querySelector('.progress')?.getAttribute('aria-valuenow') === String(n)",
+            arg=played,
+        )
+    wait_for_result(page)
+    assert played < 10
+    assert page.locator(".early-note").inner_text() == (
+        f"Found your type after {played} of 10 rounds: more rounds would not have changed it.")
+    assert page.locator(".picks img").count() == played
+    screenshot(page, artifacts, "desktop-en-result-early", full_page=True)
+    assert page.js_errors == []

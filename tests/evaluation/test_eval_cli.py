@@ -22,7 +22,7 @@ def index_dir(tmp_path_factory):
 def test_eval_writes_json_markdown_and_plots(index_dir, tmp_path, capsys):
     out = tmp_path / "report"
     code = main(["eval", str(index_dir), "--out", str(out), "--users", "16", "--choices", "4",
-                 "--rounds", "4,8", "--betas", "inf,20", "--robustness", "lapse20",
+                 "--rounds", "4,12", "--betas", "inf,20", "--robustness", "lapse20",
                  "--extra-protocols", "type-dirichlet"])
     assert code == 0
     report = json.loads((out / "report.json").read_text())
@@ -38,16 +38,21 @@ def test_eval_writes_json_markdown_and_plots(index_dir, tmp_path, capsys):
         metric = r["metrics"]["hit@7" if r["protocol"] == "target" else "precision@7"]
         assert metric["n"] == 16 and metric["ci_low"] <= metric["mean"] <= metric["ci_high"]
     curve = [r for r in rows if "curve" in r]
-    assert len(curve) == 6 and all(len(r["curve"]) == 8 for r in curve)
+    assert len(curve) == 6 and all(len(r["curve"]) == 12 for r in curve)
 
     def target_hit(strategy):
         (row,) = [r for r in rows if r["strategy"] == strategy and r["protocol"] == "target"
-                  and r["beta"] == "inf" and r["rounds"] == 8 and r["user_model"] == "luce"]
+                  and r["beta"] == "inf" and r["rounds"] == 12 and r["user_model"] == "luce"]
         return row["metrics"]["hit@7"]["mean"]
 
     assert target_hit("adaptive") >= target_hit("random") + 0.4
+    # adaptive ends a quiz once it has found the target; the report says how many rounds.
+    used = {r["strategy"]: r["mean_rounds_used"] for r in rows if r["protocol"] == "target"
+            and r["beta"] == "inf" and r["rounds"] == 12 and r["user_model"] == "luce"}
+    assert used["random"] == used["cluster"] == 12 and used["adaptive"] < 12
     md = (out / "report.md").read_text()
-    assert "| 4 | 8 | ∞ |" in md and "Robustness" in md and report["command"] in md
+    assert "## Rounds played" in md
+    assert "| 4 | 12 | ∞ |" in md and "Robustness" in md and report["command"] in md
     for name in report["plots"]:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "goals met" in capsys.readouterr().out
@@ -56,7 +61,7 @@ def test_eval_writes_json_markdown_and_plots(index_dir, tmp_path, capsys):
     journal = (out / "cells.jsonl").read_text().splitlines()
     (out / "cells.jsonl").write_text("\n".join(journal[:-1]) + "\n" + journal[-1][:20])  # cut
     assert main(["eval", str(index_dir), "--out", str(out), "--users", "16", "--choices", "4",
-                 "--rounds", "4,8", "--betas", "inf,20", "--robustness", "lapse20",
+                 "--rounds", "4,12", "--betas", "inf,20", "--robustness", "lapse20",
                  "--extra-protocols", "type-dirichlet"]) == 0
     again = json.loads((out / "report.json").read_text())["rows"]
     assert [r["metrics"] for r in again] == [r["metrics"] for r in rows]
@@ -66,7 +71,7 @@ def test_eval_writes_json_markdown_and_plots(index_dir, tmp_path, capsys):
     partial.mkdir()
     (partial / "cells.jsonl").write_text("\n".join(journal[:5]) + "\n")
     assert main(["eval", str(index_dir), "--out", str(partial), "--users", "16", "--choices", "4",
-                 "--rounds", "4,8", "--betas", "inf,20", "--robustness", "lapse20",
+                 "--rounds", "4,12", "--betas", "inf,20", "--robustness", "lapse20",
                  "--extra-protocols", "type-dirichlet", "--report-only"]) == 0
     assert json.loads((partial / "report.json").read_text())["cells"] == {"planned": 42,
                                                                           "finished": 5}

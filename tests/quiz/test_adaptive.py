@@ -4,6 +4,8 @@ simulated people find their target far more often than with the original random 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -12,14 +14,17 @@ from idealtype.evaluation.facelike_gallery import make_facelike_index
 from idealtype.index_format import load_index
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies import RoundRecord, get_strategy, round_rng
+from idealtype.quiz.strategies.adaptive import AdaptiveStrategy
+from idealtype.quiz.strategies.adaptive_config import DEFAULT
 from idealtype.quiz.strategies.adaptive_model import adaptive_model
+from idealtype.quiz.strategies.base import information_bound
 from idealtype.quiz.strategies.posterior import CACHE, posterior
 from idealtype.synthetic import make_synthetic_index
 
 
 def play(strategy, pool, choices, rounds, seed, choose):
     history: list[RoundRecord] = []
-    while not strategy.is_done(history, rounds):
+    while not strategy.is_done(pool, history, rounds):
         shown = strategy.next_round(pool, history, choices, round_rng(seed, len(history)))
         history.append(RoundRecord(tuple(shown), choose(shown)))
     return history
@@ -40,7 +45,9 @@ def facelike(tmp_path_factory):
 def test_rounds_show_distinct_unseen_people_of_the_pool(index, choices):
     pool = Pool(index, {"gender": "female"})
     ideal = index.centroids[int(pool.celeb_rows[5])]
-    history = play(get_strategy("adaptive"), pool, choices, 20, 7, nearest_face(index, ideal))
+    # Every round of a long quiz (the default would finish early once the target is found).
+    history = play(AdaptiveStrategy(replace(DEFAULT, finish_concentration=0.0)), pool, choices,
+                   20, 7, nearest_face(index, ideal))
     assert len(history) == 20
     seen = []
     for record in history:
@@ -83,6 +90,24 @@ def test_cached_likelihood_equals_a_fresh_recomputation(pool):
     CACHE.clear()
     cold = posterior(model, history, pool.index.embeddings, strategy.cfg)
     np.testing.assert_allclose(warm.weights, cold.weights, rtol=1e-4, atol=1e-9)
+
+
+def test_a_pick_reuses_its_posterior_only_for_the_same_question(pool):
+    """is_done and next_round_state of one pick share one posterior; another history, state
+    or refinement, or a cleared cache (a cold process), computes its own."""
+    strategy = get_strategy("adaptive")
+    history = play(strategy, pool, 4, 6, 5, lambda s: s[1])
+    first = strategy._posterior(pool, history, refined=False)
+    assert strategy._posterior(pool, history, refined=False) is first
+    shorter = strategy._posterior(pool, history[:-1], refined=False)
+    assert not np.array_equal(shorter.weights, first.weights)
+    state = strategy.next_round_state(pool, history[:-1], 4, round_rng(5, 5))[1]
+    assert strategy._posterior(pool, history, refined=False, state=state) is not first
+    assert strategy._posterior(pool, history, refined=True) is not first
+    CACHE.clear()
+    again = strategy._posterior(pool, history, refined=False)
+    assert again is not first
+    np.testing.assert_allclose(again.weights, first.weights, rtol=1e-4, atol=1e-9)
 
 
 def test_posterior_concentrates_on_the_person_picked_towards(facelike):
@@ -154,3 +179,32 @@ def test_a_split_posterior_lists_people_with_their_own_cosines(facelike):
     own = np.asarray(facelike.centroids[rows]) @ (mean / np.linalg.norm(mean))
     np.testing.assert_allclose(cosines, own, atol=1e-4)
     assert np.any(np.diff(own) > 1e-4), "this history should list people off the cosine order"
+
+
+def test_a_long_quiz_ends_once_the_target_is_found_and_not_before_the_bound(facelike):
+    """Early finish: noiseless people looking for one person stop well before 20 rounds with
+    that person recommended, never before the information bound; the same people with the
+    early finish off play all 20 rounds and get no better list."""
+    pool = Pool(facelike)
+    bound = information_bound(len(pool.celeb_rows), 4)
+    full = AdaptiveStrategy(replace(DEFAULT, finish_concentration=0.0))
+    lengths = []
+    for i, target in enumerate((10, 200, 450, 600)):
+        choose = nearest_face(facelike, facelike.centroids[target])
+        history = play(get_strategy("adaptive"), pool, 4, 20, i, choose)
+        lengths.append(len(history))
+        assert bound <= len(history)
+        assert target in get_strategy("adaptive").rank(pool, history, 7)[0]
+        assert target in full.rank(pool, play(full, pool, 4, 20, i, choose), 7)[0]
+    assert max(lengths) < 20, lengths
+
+
+def test_a_taste_that_never_settles_plays_every_round(facelike):
+    """Picks made at random point nowhere in particular: the posterior never settles on one
+    look, so the quiz does not end early."""
+    pool = Pool(facelike)
+    rng = np.random.default_rng(4)
+    for seed in range(3):
+        history = play(get_strategy("adaptive"), pool, 4, 12, seed,
+                       lambda shown: shown[int(rng.integers(len(shown)))])
+        assert len(history) == 12

@@ -177,3 +177,23 @@ def test_other_strategies_keep_no_state(facelike_store, tmp_path):
     for n in range(2):
         quiz = service.pick(quiz.session.session_id, n, quiz.session.shown[n][0])
     assert quiz.session.done and store.get(quiz.session.session_id).strategy_state is None
+
+
+def test_service_finishes_a_quiz_early_and_keeps_its_final_state(facelike_store, tmp_path):
+    """A 20-round quiz whose picks single out one person ends early: the pick that finishes
+    it says done, stores the result's state, and the result recommends that person."""
+    store = SQLiteSessionStore(tmp_path / "s.db")
+    service = QuizService(IndexCache(facelike_store), store, 3600)
+    index = service.indexes.current()
+    target = 200
+    quiz = service.create(choices=4, rounds=20, strategy="adaptive", seed=3)
+    sid = quiz.session.session_id
+    while not quiz.session.done:
+        n = quiz.session.open_round
+        faces = quiz.session.shown[n]
+        sims = [index.embeddings[index.image_row[f]] @ index.centroids[target] for f in faces]
+        quiz = service.pick(sid, n, faces[int(np.argmax(sims))])
+    stored = store.get(sid)
+    assert stored.done and len(stored.picks) < 20
+    assert stored.strategy_state["format"] == STATE_FORMAT
+    assert target in service.result(sid, 7).celeb_rows

@@ -11,7 +11,7 @@ from idealtype.quiz.strategies.base import STRATEGIES, Strategy, sample_unused
 def play(strategy: Strategy, pool: Pool, choices: int, rounds: int, seed: int,
          choose=lambda shown: shown[0]) -> list[RoundRecord]:
     history: list[RoundRecord] = []
-    while not strategy.is_done(history, rounds):
+    while not strategy.is_done(pool, history, rounds):
         shown = strategy.next_round(pool, history, choices, round_rng(seed, len(history)))
         history.append(RoundRecord(tuple(shown), choose(shown)))
     return history
@@ -122,5 +122,5 @@ def test_registry_lists_builtin_strategies_and_accepts_new_ones(pool):
 def test_default_is_done_counts_picked_rounds_only():
     strategy = get_strategy("random")
     history = [RoundRecord((1, 2), 1), RoundRecord((3, 4), 3), RoundRecord((5, 6), None)]
-    assert not strategy.is_done(history, 3)
-    assert strategy.is_done(history, 2)
+    assert not strategy.is_done(None, history, 3)
+    assert strategy.is_done(None, history, 2)

@@ -191,7 +191,8 @@ def create_app(settings: Settings | None = None, *, service: QuizService | None 
             })
         return JSONBody({
             "session_id": session_id, "index_version": index.version,
-            "strategy": outcome.session.strategy, "k": k, "recommendations": recommendations,
+            "strategy": outcome.session.strategy, "k": k, "rounds": outcome.session.rounds,
+            "recommendations": recommendations,
             "picks": [pick_out(index, urls, n, i) for n, i in enumerate(outcome.session.picks)],
         })
 

@@ -99,6 +99,8 @@ class Result(BaseModel):
     index_version: str
     strategy: str
     k: int
+    rounds: int = Field(description="rounds the quiz was set to; `picks` has fewer when the "
+                        "strategy finished it early (adaptive: once sure of the type)")
     recommendations: list[Recommendation] = Field(
         description="the k people the quiz's strategy recommends (adaptive: the k most likely to "
         "be among the top 1% of the pool for the user's ideal), listed by similarity"

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..index_format import normalize_rows
+from ..quiz.strategies.base import information_bound
+
+__all__ = ["information_bound"]  # (the quiz's, re-exported: reports print it per cell)
 
 
 @dataclass
@@ -77,10 +80,3 @@ def make_population(
     if protocol == "type-dirichlet":
         return type_population(centroids, pool_rows, users, seed, weights="dirichlet")
     raise ValueError(f"unknown protocol {protocol!r} (target, type, type-dirichlet)")
-
-
-def information_bound(pool_size: int, choices: int, k: int = 7) -> int:
-    """⌈log_N(G/k)⌉: rounds a noiseless user needs at least to land a target in a top-k list."""
-    if pool_size <= k:
-        return 0
-    return math.ceil(math.log(pool_size / k) / math.log(choices) - 1e-12)

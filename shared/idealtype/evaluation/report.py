@@ -92,6 +92,22 @@ def robustness_table(rows: list[dict], strategies: list[str]) -> list[str]:
     return lines
 
 
+def rounds_table(rows: list[dict], strategies: list[str]) -> list[str]:
+    """Mean rounds played per Luce cell, for runs where a strategy finished a quiz early."""
+    cells: dict[tuple, dict] = defaultdict(dict)
+    for r in rows:
+        if r["user_model"] == "luce" and r["protocol"] in MAIN:
+            cells[(r["choices"], r["rounds"], r["beta"], r["protocol"])][r["strategy"]] = r
+    lines = ["| N | M | β | protocol | " + " | ".join(strategies) + " |",
+             "|" + "---|" * (4 + len(strategies))]
+    for (n, m, beta, protocol), mine in sorted(
+            cells.items(), key=lambda kv: (kv[0][:2], beta_order(kv[0][2]), kv[0][3])):
+        line = [str(n), str(m), "∞" if beta == "inf" else beta, protocol]
+        line += [f"{mine[s]['mean_rounds_used']:.2f}" if s in mine else "–" for s in strategies]
+        lines.append("| " + " | ".join(line) + " |")
+    return lines
+
+
 def cost_table(rows: list[dict], strategies: list[str]) -> list[str]:
     lines = ["| strategy | ms per round (mean) | ms per result (mean) |", "|---|---|---|"]
     for s in strategies:
@@ -142,6 +158,9 @@ def markdown(report: dict) -> str:
                  "people has Dirichlet(1) weights instead of equal ones (one person often "
                  "dominates; precision@7 against the same top-1% rule)."), "",
                 *robustness_table(rows, strategies), ""]
+    if any(r["mean_rounds_used"] < r["rounds"] for r in rows):
+        out += ["## Rounds played (mean; a strategy may finish a quiz early)", "",
+                *rounds_table(rows, strategies), ""]
     out += ["## Cost in this run (shared CPU; see bench/adaptive_latency.py for the bound)", "",
             *cost_table(rows, strategies), ""]
     if report.get("plots"):

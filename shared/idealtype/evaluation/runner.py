@@ -61,7 +61,7 @@ def run_cell(
         pick_rng = np.random.default_rng([seed, u, 3])
         quiz_seed = int(np.random.default_rng([seed, u, 4]).integers(2**31))
         ideal = population.ideals[u]
-        while not strategy.is_done(history, rounds):
+        while not strategy.is_done(pool, history, rounds):
             t0 = time.perf_counter()
             shown = strategy.next_round(pool, history, choices, round_rng(quiz_seed, len(history)))
             round_time += time.perf_counter() - t0

@@ -11,6 +11,8 @@ from ..quiz.strategies.adaptive_config import DEFAULT
 VARIANTS = {
     # Hypotheses = single people only, recommend the most probable people.
     "adaptive-people": {"single_prior_mass": 1.0, "blend_particles": 0, "rank_rule": "people"},
+    # `adaptive` without the early finish: always the quiz's every round.
+    "adaptive-full": {"finish_concentration": 0.0},
     # Same posterior as `adaptive`, recommend by closeness to the posterior mean.
     "adaptive-mean": {"rank_rule": "closeness"},
     # Continuous Gaussian-prior posterior (EP proposal + importance samples) instead of blends.

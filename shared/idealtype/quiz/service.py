@@ -171,7 +171,7 @@ class QuizService:
         else:
             history = self._history(session, index)
         session.done = len(session.picks) >= session.rounds or strategy.is_done(
-            history, session.rounds
+            self._pool(index, session.pool), history, session.rounds, session.strategy_state
         )
         if not session.done:
             pool = self._pool(index, session.pool)

@@ -46,6 +46,11 @@ class AdaptiveConfig:
     near_mean_people: int = 32
     free_probes: int = 32  # continuous samples whose nearest anchor joins the candidates
     pair_pool: int = 24  # candidates considered for the opening pair (the rest join greedily)
+    # Early finish (AdaptiveStrategy.is_done): the quiz ends before its last round once the
+    # posterior has settled on one look: concentration |E_p w_p|² (the mean cosine between two
+    # posterior draws) at least this (0 = never early), and never before the information bound.
+    finish_concentration: float = 0.95
+    finish_draws: int = 64  # posterior draws the concentration is estimated from
     # Recommendations (adaptive_rank.py)
     rank_rule: str = "membership"  # membership | closeness | people
     top_particles: int = 400

@@ -57,6 +57,18 @@ def upper_quantile(values: np.ndarray, q: float) -> np.ndarray:
     return high - diff * (1 - gamma) if gamma >= 0.5 else low + diff * gamma
 
 
+def concentration(model: AdaptiveModel, post: Posterior, draws: int) -> float:
+    """|E_p w_p|², the mean cosine between two independent posterior draws: 1 when every
+    plausible hypothesis points the same way (~0.15 before the first pick on LFW). Estimated
+    from `draws` systematic draws (evenly spaced quantiles of the weights: deterministic, no
+    rng) as the mean cosine over their distinct pairs, so it costs a few dozen particle
+    vectors instead of the whole posterior's."""
+    cdf = np.cumsum(post.weights)
+    picks = np.searchsorted(cdf, (np.arange(draws) + 0.5) / draws * cdf[-1])
+    total = particle_vectors(model, post, np.minimum(picks, len(cdf) - 1)).sum(0, dtype=np.float64)
+    return float((total @ total - draws) / (draws * (draws - 1)))
+
+
 @dataclass(frozen=True)
 class RankBasis:
     """What the recommendations need from the posterior: its top particles and the

@@ -24,7 +24,8 @@ Contract (pure, numpy only, no I/O, no torch):
   maps the cosine to a percent for people, so an override should keep it a cosine: each
   person's own, even when the strategy orders them by something else (the API lists the k
   by it).
-- `is_done(history, rounds)` lets a strategy finish early; default: `rounds` rounds picked.
+- `is_done(pool, history, rounds, state)` lets a strategy finish early (before `rounds`
+  picked rounds; `state` as for `next_round_state`); default: `rounds` rounds picked.
 - State kept in the quiz item (optional; JSON-able dicts, None = nothing):
   `next_round_state(pool, history, choices, rng, state)` is what the engine calls for a
   round: the faces plus a state handed back as `state` to the next request (default:
@@ -40,7 +41,7 @@ The simulation harness can drive a strategy without HTTP exactly as the engine d
 
     strategy = get_strategy("random")
     history = []
-    while not strategy.is_done(history, rounds):
+    while not strategy.is_done(pool, history, rounds):
         shown = strategy.next_round(pool, history, choices, round_rng(seed, len(history)))
         history.append(RoundRecord(tuple(shown), picked=choose(shown)))
     rows, scores = strategy.rank(pool, history, k=7)
@@ -48,6 +49,7 @@ The simulation harness can drive a strategy without HTTP exactly as the engine d
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from hashlib import blake2b
@@ -168,7 +170,8 @@ class Strategy(ABC):
         ideal = self.estimator.ideal_vector(pool.index, picked_rows(history))
         return nearest_celebs(pool.index, ideal, k, pool.mask)
 
-    def is_done(self, history: Sequence[RoundRecord], rounds: int) -> bool:
+    def is_done(self, pool: Pool, history: Sequence[RoundRecord], rounds: int,
+                state: Mapping[str, Any] | None = None) -> bool:
         return len(picked_rows(history)) >= rounds
 
     def next_round_state(
@@ -182,6 +185,13 @@ class Strategy(ABC):
     def final_state(self, pool: Pool, history: Sequence[RoundRecord],
                     state: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         return None
+
+
+def information_bound(pool_size: int, choices: int, k: int = 7) -> int:
+    """⌈log_N(G/k)⌉: rounds a noiseless user needs at least to land a target in a top-k list."""
+    if pool_size <= k:
+        return 0
+    return math.ceil(math.log(pool_size / k) / math.log(choices) - 1e-12)
 
 
 STRATEGIES: dict[str, Strategy] = {}

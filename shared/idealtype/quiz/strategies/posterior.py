@@ -231,12 +231,15 @@ class LikelihoodCache:
     round r-1's product; a miss starts from the live set the quiz item kept
     (adaptive_live.py) or from every particle, and recomputes round by round in the same
     order (the same result up to the BLAS's last-bit rounding of the anchor cosines, see
-    multiply_round_likelihoods)."""
+    multiply_round_likelihoods). Also, per thread, the last posterior a strategy assembled
+    from them (`last_posterior.entry` = (key, Posterior)): a pick asks for the same one twice
+    (adaptive's is_done, then next_round_state). `clear` drops both (a cold process)."""
 
     def __init__(self, entries: int = 32):
         self.entries = entries
         self._data: OrderedDict[tuple, tuple[np.ndarray | None, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
+        self.last_posterior = threading.local()
 
     def longest_prefix(self, keys: list[tuple]) -> tuple[int, tuple[np.ndarray | None, np.ndarray] | None]:
         with self._lock:
@@ -250,6 +253,7 @@ class LikelihoodCache:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self.last_posterior = threading.local()
 
     def put(self, key: tuple, value: tuple[np.ndarray | None, np.ndarray]) -> None:
         with self._lock:
