@@ -343,6 +343,7 @@ def test_a_quiz_that_finds_the_type_early_says_so(new_page, gallery_root, artifa
     page = new_page("en-US", DESKTOP)
     page.goto("/")
     start_quiz(page, choices=4, rounds=10)
+    wait_for_round(page, 0, 4)  # (before it the start screen has no grid either)
     played = 0
     while page.locator(".face-grid").count() and played < 10:
         wait_for_round(page, played, 4)
