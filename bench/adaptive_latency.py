@@ -4,11 +4,12 @@ Each API request of a quiz runs the strategy's calls for it: a pick runs `is_don
 finishes early once its posterior has settled) and then `next_round_state` (its state, the
 posterior's live particles, is kept in the quiz item for the next pick) or, in the pick that
 finishes the quiz, `final_state` (kept in the quiz item); the result runs `rank` from that
-state. Quizzes play until the strategy is done, so an early finish shortens them. The adaptive strategy recomputes its posterior from the history; a warm process reuses
-the previous round's likelihood (LikelihoodCache), a cold one (another Lambda container, or
+state. Quizzes play until the strategy is done, so an early finish shortens them. The
+adaptive strategy recomputes its posterior from the history; a warm process reuses the
+previous round's likelihood (LikelihoodCache), a cold one (another Lambda container, or
 an evicted entry) recomputes every round for the particles the item's state keeps. Both are
-timed: "cold" clears the cache before every call, the worst case. Target: every request ≤ 15 ms. `result_recomputed` is the result of a
-quiz item without a kept state (written before it existed, or on another index version).
+timed: "cold" clears the cache before every call, the worst case. Target: every request
+≤ 15 ms. `result_recomputed` is the result of a quiz item without a kept state (written before it existed, or on another index version).
 
 Two galleries: `synthetic` (the lead's: people are independent random directions, energy spread
 over all 512 dimensions, a worst case for anything low-rank) and `lfw-mix` (FaceNet-like,
@@ -75,7 +76,7 @@ def time_quizzes(strategy, pool: Pool, choices: int, rounds: int, quizzes: int, 
         times[call].append(time.perf_counter() - t)
         return out
 
-    def pick_request(history: list[RoundRecord], r: int, kept):
+    def pick_request(history: list[RoundRecord], quiz: int, kept):
         """What the service runs for a pick: the early-finish check, then the next round or,
         when the quiz is done, the result's state (timed as one request, under its kind)."""
         if cold:
@@ -84,7 +85,8 @@ def time_quizzes(strategy, pool: Pool, choices: int, rounds: int, quizzes: int, 
         if strategy.is_done(pool, history, rounds, kept):
             out = None, strategy.final_state(pool, history, kept)
         else:
-            out = strategy.next_round_state(pool, history, choices, round_rng(q, r), kept)
+            out = strategy.next_round_state(pool, history, choices,
+                                            round_rng(quiz, len(history)), kept)
         times["next_round" if out[0] is not None else "last_pick"].append(time.perf_counter() - t)
         return out
 
@@ -99,7 +101,7 @@ def time_quizzes(strategy, pool: Pool, choices: int, rounds: int, quizzes: int, 
             kept = orjson.loads(orjson.dumps(kept))
             pick = shown[int(np.argmax(index.embeddings[shown] @ ideal))]
             history.append(RoundRecord(tuple(shown), pick))
-            shown, kept = pick_request(history, len(history), kept)
+            shown, kept = pick_request(history, q, kept)
             if shown is not None:
                 state_bytes.append(len(orjson.dumps(kept)))
         state = orjson.loads(orjson.dumps(kept))

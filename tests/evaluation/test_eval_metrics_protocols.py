@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from idealtype.evaluation.metrics import hit_at, precision_at, summarize, wilson_interval
-from idealtype.evaluation.protocols import information_bound, liked_count, make_population
+from idealtype.evaluation.protocols import liked_count, make_population
+from idealtype.quiz.strategies.base import information_bound
 
 
 def test_information_bound_matches_the_formula():

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..quiz.strategies.base import information_bound
 from .metrics import hit_at, summarize
-from .protocols import information_bound
 from .runner import RANK_DEPTH, CellResult, K
 from .users import UserModel
 

@@ -13,9 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..index_format import normalize_rows
-from ..quiz.strategies.base import information_bound
-
-__all__ = ["information_bound"]  # (the quiz's, re-exported: reports print it per cell)
 
 
 @dataclass

@@ -170,11 +170,11 @@ class QuizService:
             history[-1] = RoundRecord(history[-1].shown, index.image_row[image_id])
         else:
             history = self._history(session, index)
+        pool = self._pool(index, session.pool)
         session.done = len(session.picks) >= session.rounds or strategy.is_done(
-            self._pool(index, session.pool), history, session.rounds, session.strategy_state
+            pool, history, session.rounds, session.strategy_state
         )
         if not session.done:
-            pool = self._pool(index, session.pool)
             try:
                 shown, session.strategy_state = strategy.next_round_state(
                     pool, history, session.choices, round_rng(session.seed, len(history)),
@@ -189,9 +189,7 @@ class QuizService:
                 history.append(RoundRecord(tuple(shown)))
         if session.done:
             # This pick shows no new round, so it has time for the result's costly part.
-            session.strategy_state = strategy.final_state(
-                self._pool(index, session.pool), history, session.strategy_state
-            )
+            session.strategy_state = strategy.final_state(pool, history, session.strategy_state)
         expected = session.revision
         session.revision += 1
         session.expires_at = int(time.time()) + self.session_ttl_seconds
