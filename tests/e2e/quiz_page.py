@@ -17,6 +17,14 @@ def api_json(server_url: str, path: str) -> dict:
         return json.load(response)
 
 
+def api_post(server_url: str, path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        server_url + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
 def session_id(page) -> str:
     from urllib.parse import parse_qs, urlparse
 

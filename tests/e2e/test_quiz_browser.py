@@ -12,6 +12,7 @@ import numpy as np
 from .conftest import DESKTOP, PHONE
 from .quiz_page import (
     api_json,
+    api_post,
     average_of_crops,
     canvas_pixels,
     low_contrast_texts,
@@ -332,7 +333,7 @@ def test_faces_that_fail_to_load_are_retried_not_shown_broken(new_page, server_u
     assert page.js_errors == []
 
 
-def test_a_quiz_that_finds_the_type_early_says_so(new_page, gallery_root, artifacts):
+def test_a_quiz_that_finds_the_type_early_says_so(new_page, gallery_root, server_url, artifacts):
     """Someone who always picks the face most like one person: the quiz ends before its 10
     rounds and the result says after how many, in the language of the page."""
     from idealtype.blobstore import LocalBlobStore
@@ -340,10 +341,14 @@ def test_a_quiz_that_finds_the_type_early_says_so(new_page, gallery_root, artifa
 
     index = load_index(LocalBlobStore(gallery_root / "index"))
     liked = index.centroids[15]
+    # A fixed seed: on this 40-person gallery such a chooser plays all 10 rounds in about 8% of
+    # random quizzes (measured over 200 seeds), which made a randomly seeded test flaky. With
+    # seed 2 the quiz ends after 6 rounds, so the assertions below still fail if it never does.
+    sid = api_post(server_url, "/api/sessions",
+                   {"choices": 4, "rounds": 10, "strategy": "adaptive", "seed": 2})["session_id"]
     page = new_page("en-US", DESKTOP)
-    page.goto("/")
-    start_quiz(page, choices=4, rounds=10)
-    wait_for_round(page, 0, 4)  # (before it the start screen has no grid either)
+    page.goto(f"/?session={sid}")
+    wait_for_round(page, 0, 4)
     played = 0
     while page.locator(".face-grid").count() and played < 10:
         wait_for_round(page, played, 4)
