@@ -55,8 +55,13 @@ export const api = {
   config: () => request("GET", "/api/config"),
   createSession: (options) => request("POST", "/api/sessions", options),
   session: (sessionId) => request("GET", `/api/sessions/${id(sessionId)}`),
+  /** imageId null answers "none of these". */
   pick: (sessionId, round, imageId) =>
-    request("POST", `/api/sessions/${id(sessionId)}/picks`, { round, image_id: imageId }),
+    request(
+      "POST",
+      `/api/sessions/${id(sessionId)}/picks`,
+      imageId === null ? { round, none_of_these: true } : { round, image_id: imageId },
+    ),
   result: (sessionId, k = 7) => request("GET", `/api/sessions/${id(sessionId)}/result?k=${k}`),
 };
 

@@ -85,7 +85,12 @@ async function resumableQuiz() {
   }
 }
 
-const quizOf = (session) => ({ id: session.session_id, rounds: session.rounds, choices: session.choices });
+const quizOf = (session) => ({
+  id: session.session_id,
+  rounds: session.rounds,
+  choices: session.choices,
+  noneOfThese: Boolean(session.none_of_these),
+});
 
 async function startQuiz({ choices, rounds, pool }) {
   const session = await api.createSession({ choices, rounds, pool, strategy: config.strategy });

@@ -149,6 +149,8 @@ export function resultScreen(app, sessionId, { shared = false, k = 7 } = {}) {
 
   function render(result) {
     const picks = result.picks || [];
+    // Rounds answered "none of these" count as played but have no pick.
+    const played = result.rounds_played ?? picks.length;
     const recommendations = result.recommendations || [];
     setI18n(heading, "result.heading");
     const canvas = h("canvas", {
@@ -180,22 +182,25 @@ export function resultScreen(app, sessionId, { shared = false, k = 7 } = {}) {
           { class: "result-side" },
           shared ? h("p", { class: "shared-note", i18n: ["result.sharedNote"] }) : null,
           // The quiz may end before its last round once the strategy is sure of the type.
-          result.rounds > picks.length
-            ? h("p", { class: "early-note", i18n: ["result.earlyNote", { n: picks.length, m: result.rounds }] })
+          result.rounds > played
+            ? h("p", { class: "early-note", i18n: ["result.earlyNote", { n: played, m: result.rounds }] })
             : null,
-          composite,
-          h(
-            "section",
-            { class: "picks-section", "aria-labelledby": "picks-heading" },
-            h("h2", { id: "picks-heading", i18n: ["result.picks"] }),
-            h(
-              "ol",
-              { class: "picks" },
-              picks.map((p, i) =>
-                h("li", {}, faceImage(p.url, "result.pickAlt", { r: (p.round ?? i) + 1, name: p.name ?? "" }, "pick-photo")),
-              ),
-            ),
-          ),
+          // Every round answered "none of these": no face to blend or list.
+          picks.length ? composite : h("p", { class: "no-picks-note", i18n: ["result.noPicks"] }),
+          picks.length
+            ? h(
+                "section",
+                { class: "picks-section", "aria-labelledby": "picks-heading" },
+                h("h2", { id: "picks-heading", i18n: ["result.picks"] }),
+                h(
+                  "ol",
+                  { class: "picks" },
+                  picks.map((p, i) =>
+                    h("li", {}, faceImage(p.url, "result.pickAlt", { r: (p.round ?? i) + 1, name: p.name ?? "" }, "pick-photo")),
+                  ),
+                ),
+              )
+            : null,
         ),
         h(
           "section",

@@ -1,4 +1,5 @@
-// Round screen: N faces, pick one by tap/click or keys 1..N. A pick is sent once; while it is
+// Round screen: N faces, pick one by tap/click or keys 1..N, or "none of these" (button or key
+// 0) when the quiz offers it. A pick is sent once; while it is
 // in flight or the next faces load, the grid ignores input. Failures show a message with retry;
 // a 409 (the pick already landed, e.g. its response was lost) resyncs from the server.
 import { api } from "../api.js";
@@ -9,7 +10,8 @@ import { loadImages } from "../images.js";
 import { showProblem } from "../problem.js";
 
 /**
- * app: {finished(sessionId), announce(key, vars)}; quiz: {id, rounds, choices}; round: from the API.
+ * app: {finished(sessionId), announce(key, vars)}; quiz: {id, rounds, choices, noneOfThese};
+ * round: from the API.
  * Returns {element, destroy()}.
  */
 export function roundScreen(app, quiz, firstRound) {
@@ -36,6 +38,17 @@ export function roundScreen(app, quiz, firstRound) {
   const area = h("div", { class: "face-area" }, h("div", { class: "face-stage" }, grid, spinner));
   const problemSlot = h("div", { class: "problem-slot" });
   const hint = h("p", { class: "hint" });
+  // Saying that none of the faces appeals is an answer too: a pick forced among faces the
+  // person does not like says little (bench: none_of_these in the README).
+  const noneButton = quiz.noneOfThese
+    ? h("button", {
+        type: "button",
+        class: "button none-of-these",
+        "aria-keyshortcuts": "0",
+        i18n: ["round.none"],
+        onclick: () => pick(null),
+      })
+    : null;
 
   const element = h(
     "section",
@@ -49,6 +62,7 @@ export function roundScreen(app, quiz, firstRound) {
     ),
     problemSlot,
     area,
+    noneButton ? h("div", { class: "round-actions" }, noneButton) : null,
     hint,
   );
 
@@ -64,6 +78,7 @@ export function roundScreen(app, quiz, firstRound) {
     element.classList.toggle("is-saving", value && why === "saving");
     grid.setAttribute("aria-busy", String(value));
     for (const button of grid.querySelectorAll("button")) button.setAttribute("aria-disabled", String(value));
+    noneButton?.setAttribute("aria-disabled", String(value));
   }
 
   function skeleton(n) {
@@ -74,8 +89,9 @@ export function roundScreen(app, quiz, firstRound) {
     const token = ++loadToken;
     const n = round.faces.length;
     setProgress(round.index);
-    setI18n(hint, "round.hint", { n });
+    setI18n(hint, quiz.noneOfThese ? "round.hintNone" : "round.hint", { n });
     problemSlot.replaceChildren();
+    noneButton?.classList.remove("is-chosen");
     setBusy(true, "loading");
     if (!current) {
       skeleton(n);
@@ -125,23 +141,24 @@ export function roundScreen(app, quiz, firstRound) {
     if (hadFocus) heading.focus({ preventScroll: true });
   }
 
+  /** k: the picked face's position, or null for "none of these". */
   async function pick(k) {
     if (busy || !current) return;
     const round = current;
-    const face = round.faces[k];
     const tiles = grid.querySelectorAll(".face");
-    tiles[k]?.classList.add("is-chosen");
+    const chosen = k === null ? noneButton : tiles[k];
+    chosen?.classList.add("is-chosen");
     setBusy(true, "saving");
     app.announce("round.saving");
     let response;
     try {
-      response = await api.pick(quiz.id, round.index, face.image_id);
+      response = await api.pick(quiz.id, round.index, k === null ? null : round.faces[k].image_id);
     } catch (err) {
       if (err.status === 409 || err.status === 422) {
         await resync();
         return;
       }
-      tiles[k]?.classList.remove("is-chosen");
+      chosen?.classList.remove("is-chosen");
       setBusy(false);
       showProblem(problemSlot, err, () => {
         problemSlot.replaceChildren();
@@ -175,6 +192,11 @@ export function roundScreen(app, quiz, firstRound) {
   function onKey(event) {
     if (event.repeat || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.target.closest?.("input, textarea, select")) return;
+    if (event.key === "0" && noneButton && current) {
+      event.preventDefault();
+      pick(null);
+      return;
+    }
     const k = Number(event.key);
     if (!Number.isInteger(k) || k < 1 || !current || k > current.faces.length) return;
     event.preventDefault();

@@ -147,6 +147,8 @@ def test_bad_create_bodies_are_4xx_never_500(client, body):
     {}, {"round": -1, "image_id": "a"}, {"round": "x", "image_id": "a"}, {"round": 0},
     {"round": 0, "image_id": ""}, {"round": 0, "image_id": "a" * 1000}, [0], {"round": 10**30,
                                                                               "image_id": "a"},
+    {"round": 0, "none_of_these": False}, {"round": 0, "image_id": "a", "none_of_these": True},
+    {"round": 0, "none_of_these": "yes"}, {"round": 0, "image_id": None},
 ])
 def test_bad_pick_bodies_are_4xx_never_500(client, body):
     sid = client.post("/api/sessions").json()["session_id"]
@@ -197,9 +199,9 @@ def test_openapi_documents_the_contract(client):
     pick_body = paths["/api/sessions/{session_id}/picks"]["post"]["requestBody"]
     assert pick_body["required"] is True
     assert set(pick_body["content"]["application/json"]["schema"]["properties"]) == \
-        {"round", "image_id"}
+        {"round", "image_id", "none_of_these"}
     create_body = paths["/api/sessions"]["post"]["requestBody"]["content"]["application/json"]
-    assert {"choices", "rounds", "strategy", "pool", "seed"} <= \
+    assert {"choices", "rounds", "strategy", "pool", "seed", "none_of_these"} <= \
         set(create_body["schema"]["properties"])
     assert client.get("/api/docs").status_code == 200
 
@@ -265,3 +267,33 @@ def test_k_must_be_an_integer(client):
     spec = client.get("/api/openapi.json").json()
     params = spec["paths"]["/api/sessions/{session_id}/result"]["get"]["parameters"]
     assert {p["name"]: p["in"] for p in params} == {"session_id": "path", "k": "query"}
+
+
+def test_none_of_these_is_an_answer_over_http(client):
+    created = client.post("/api/sessions", json={"choices": 4, "rounds": 4, "seed": 2}).json()
+    assert created["none_of_these"] is True  # offered unless the quiz asks otherwise
+    sid, rnd, picks = created["session_id"], created["round"], []
+    for answer in (None, 1, None, 2):
+        body = ({"round": rnd["index"], "none_of_these": True} if answer is None
+                else {"round": rnd["index"], "image_id": rnd["faces"][answer]["image_id"]})
+        response = client.post(f"/api/sessions/{sid}/picks", json=body)
+        assert response.status_code == 200, response.text
+        if answer is not None:
+            picks.append((rnd["index"], body["image_id"]))
+        rnd = response.json()["round"]
+    assert rnd is None
+    state = client.get(f"/api/sessions/{sid}").json()
+    assert state["done"] and [(p["round"], p["image_id"]) for p in state["picks"]] == picks
+    result = client.get(f"/api/sessions/{sid}/result").json()
+    assert result["rounds_played"] == 4 and len(result["recommendations"]) == 7
+    assert [(p["round"], p["image_id"]) for p in result["picks"]] == picks
+
+
+def test_a_quiz_without_none_of_these_refuses_it(client):
+    created = client.post("/api/sessions", json={"none_of_these": False}).json()
+    assert created["none_of_these"] is False
+    sid = created["session_id"]
+    response = client.post(f"/api/sessions/{sid}/picks", json={"round": 0, "none_of_these": True})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "none_not_offered"
+    assert client.get(f"/api/sessions/{sid}").json()["round"]["index"] == 0

@@ -82,7 +82,8 @@ def wait_for_result(page, k: int = 7) -> None:
     page.locator(".matches-section .match").nth(k - 1).wait_for()
     page.wait_for_function(
         """(k) => document.querySelectorAll('.matches-section .match img').length === k
-            && document.querySelector('.composite') && !document.querySelector('.composite.is-loading')
+            && ((document.querySelector('.composite') && !document.querySelector('.composite.is-loading'))
+                || document.querySelector('.no-picks-note'))
             && [...document.querySelectorAll('.result img')].every((i) => i.complete && i.naturalWidth > 0)""",
         arg=k,
     )

@@ -344,8 +344,10 @@ def test_a_quiz_that_finds_the_type_early_says_so(new_page, gallery_root, server
     # A fixed seed: on this 40-person gallery such a chooser plays all 10 rounds in about 8% of
     # random quizzes (measured over 200 seeds), which made a randomly seeded test flaky. With
     # seed 2 the quiz ends after 6 rounds, so the assertions below still fail if it never does.
-    sid = api_post(server_url, "/api/sessions",
-                   {"choices": 4, "rounds": 10, "strategy": "adaptive", "seed": 2})["session_id"]
+    # Without "none of these": this chooser picks even when no face appeals, which a quiz that
+    # offers it reads as "this face clears my bar".
+    sid = api_post(server_url, "/api/sessions", {"choices": 4, "rounds": 10, "strategy": "adaptive",
+                                                 "seed": 2, "none_of_these": False})["session_id"]
     page = new_page("en-US", DESKTOP)
     page.goto(f"/?session={sid}")
     wait_for_round(page, 0, 4)
@@ -367,4 +369,49 @@ def test_a_quiz_that_finds_the_type_early_says_so(new_page, gallery_root, server
         f"Found your type after {played} of 10 rounds: more rounds would not have changed it.")
     assert page.locator(".picks img").count() == played
     screenshot(page, artifacts, "desktop-en-result-early", full_page=True)
+    assert page.js_errors == []
+
+
+def test_none_of_these_by_button_and_key(new_page, server_url, artifacts):
+    """A round can be answered "none of these" (the button, or the 0 key): it counts as a
+    round, and the result lists only the faces picked."""
+    page = new_page("en-US", DESKTOP)
+    page.goto("/")
+    start_quiz(page, choices=4, rounds=3)
+    wait_for_round(page, 0, 4)
+    sid = session_id(page)
+    button = page.get_by_role("button", name="None of these")
+    assert page.locator(".hint").inner_text() == (
+        "Tap a face, or press 1–4 on the keyboard (0: none of these).")
+    screenshot(page, artifacts, "desktop-en-round-none")
+    button.click()
+    wait_for_round(page, 1, 4)
+    page.keyboard.press("0")
+    wait_for_round(page, 2, 4)
+    picked = shown_image_ids(page)[2]
+    face(page, 2).click()
+    wait_for_result(page)
+    state = api_json(server_url, f"/api/sessions/{sid}")
+    assert [(p["round"], p["image_id"]) for p in state["picks"]] == [(2, picked)]
+    assert page.locator(".picks img").count() == 1
+    assert page.locator(".early-note").count() == 0  # all 3 rounds were played
+    assert page.locator(".composite-canvas").count() == 1
+    assert page.js_errors == []
+
+
+def test_a_quiz_passed_on_in_every_round_says_why_there_is_no_blend(new_page, artifacts):
+    page = new_page("ko-KR", PHONE)
+    page.goto("/")
+    start_quiz(page, choices=2, rounds=3)
+    for n in range(3):
+        wait_for_round(page, n, 2)
+        page.get_by_role("button", name="마음에 드는 얼굴이 없어요").tap()
+    wait_for_result(page)
+    assert page.locator(".no-picks-note").inner_text() == (
+        "모든 라운드에서 마음에 드는 얼굴이 없다고 답해서 합성 얼굴은 없어요. "
+        "아래 추천은 넘긴 얼굴들을 바탕으로 했어요.")
+    assert page.locator(".composite-canvas").count() == 0
+    assert page.locator(".picks").count() == 0
+    assert page.locator(".matches-section .match").count() == 7
+    screenshot(page, artifacts, "phone-ko-result-no-picks", full_page=True)
     assert page.js_errors == []

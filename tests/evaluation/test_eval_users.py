@@ -6,11 +6,14 @@ import numpy as np
 
 from idealtype.evaluation.users import (
     Chooser,
+    forced_below_bar,
     lapsing,
     luce,
     noisy_perception,
+    offered_none,
     perceived_embeddings,
 )
+from idealtype.quiz.strategies import NONE_OF_THESE
 
 
 def faces(n=40, d=32, seed=0):
@@ -61,3 +64,46 @@ def test_noisy_perception_keeps_faces_similar_but_not_identical():
     np.testing.assert_allclose(np.linalg.norm(seen, axis=1), 1, atol=1e-5)
     assert Chooser(noisy_perception(20.0), emb, seed=3).seen.shape == emb.shape
     np.testing.assert_array_equal(perceived_embeddings(emb, 0.5, 3), seen)
+
+
+def test_a_person_offered_none_of_these_says_so_exactly_when_no_face_reaches_the_bar():
+    emb = faces(200, 32)
+    ideal = emb[5]
+    chooser = Chooser(offered_none(math.inf, 0.1), emb, seed=0, pool_centroids=emb)
+    bar = chooser.bar(ideal)
+    sims = emb @ ideal
+    assert (sims >= bar).sum() == 20  # the top 10% of the 200 people reach it
+    rng = np.random.default_rng(0)
+    for start in range(0, 196, 4):
+        shown = list(range(start, start + 4))
+        answer = chooser.choose(shown, ideal, rng)
+        if sims[shown].max() < bar:
+            assert answer == NONE_OF_THESE
+        else:
+            assert answer == shown[int(np.argmax(sims[shown]))]
+
+
+def test_a_noisy_person_offered_none_follows_luce_with_the_bar_as_an_option():
+    emb = faces(200, 32)
+    ideal, shown, beta = emb[0], [1, 2, 3, 4], 8.0
+    chooser = Chooser(offered_none(beta, 0.1), emb, seed=0, pool_centroids=emb)
+    logits = beta * np.r_[emb[shown] @ ideal, chooser.bar(ideal)]
+    expected = np.exp(logits - logits.max())
+    expected /= expected.sum()
+    rng = np.random.default_rng(1)
+    answers = [chooser.choose(shown, ideal, rng) for _ in range(4000)]
+    freq = np.array([answers.count(a) for a in [*shown, NONE_OF_THESE]]) / len(answers)
+    np.testing.assert_allclose(freq, expected, atol=0.03)
+
+
+def test_a_person_made_to_pick_below_their_bar_picks_at_random():
+    emb = faces(200, 32)
+    ideal = emb[9]
+    chooser = Chooser(forced_below_bar(math.inf, 0.1), emb, seed=0, pool_centroids=emb)
+    sims = emb @ ideal
+    below = [int(i) for i in np.argsort(sims)[:4]]  # the four least similar people
+    top = int(np.argmax(sims))
+    rng = np.random.default_rng(3)
+    picks = [chooser.choose(below, ideal, rng) for _ in range(2000)]
+    assert set(picks) == set(below)  # any of them, never "none" (it is not offered)
+    assert all(chooser.choose([*below[:3], top], ideal, rng) == top for _ in range(50))

@@ -1,10 +1,11 @@
-"""Fixtures for the quiz engine tests: a small synthetic index on a local blob store."""
+"""Fixtures for the quiz engine tests: small synthetic indexes on local blob stores."""
 
 from __future__ import annotations
 
 import pytest
 
 from idealtype.blobstore import LocalBlobStore
+from idealtype.evaluation.facelike_gallery import make_facelike_index
 from idealtype.index_format import GalleryIndex, load_index
 from idealtype.quiz.pool import Pool
 from idealtype.synthetic import make_synthetic_index
@@ -25,3 +26,16 @@ def index(index_store) -> GalleryIndex:
 @pytest.fixture
 def pool(index) -> Pool:
     return Pool(index)
+
+
+@pytest.fixture(scope="session")
+def facelike_store(tmp_path_factory) -> LocalBlobStore:
+    """600 people in FaceNet-like geometry (the adaptive strategy's low-rank fast paths)."""
+    store = LocalBlobStore(tmp_path_factory.mktemp("facelike-600"))
+    make_facelike_index(store, 600, seed=3)
+    return store
+
+
+@pytest.fixture(scope="session")
+def facelike_pool(facelike_store) -> Pool:
+    return Pool(load_index(facelike_store))

@@ -22,7 +22,6 @@ from idealtype.quiz.strategies.adaptive_rank import (
     recommend_from,
     sample_cosines,
     top_particles,
-    upper_quantile,
 )
 from idealtype.quiz.strategies.posterior import (
     CACHE,
@@ -32,10 +31,11 @@ from idealtype.quiz.strategies.posterior import (
     gather_particles,
     multiply_round_likelihoods,
     particle_groups,
-    pick_differences,
     posterior,
     round_arrays,
+    round_rows,
 )
+from idealtype.quiz.strategies.row_quantile import upper_quantile
 
 
 @pytest.fixture(scope="module")
@@ -178,14 +178,15 @@ def test_round_likelihoods_are_the_choice_log_likelihood_of_the_particles(faceli
         np.testing.assert_array_equal(part, whole[:, ids])
 
 
-def test_pick_differences_are_the_differences_of_the_anchor_cosines(facelike_pool):
+def test_round_rows_are_the_differences_of_the_anchor_cosines(facelike_pool):
     pool = facelike_pool
     model = adaptive_model(pool, get_strategy("adaptive").cfg)
     history = played(pool, 6, 5, 4)
     faces, picked = round_arrays(history)
     expected = differences_to_the_pick(anchor_cosines(model, faces, pool.index.embeddings), picked)
-    np.testing.assert_allclose(pick_differences(history, model, pool.index.embeddings), expected,
-                               atol=2e-6)
+    rows, starts = round_rows(history, model, pool.index.embeddings)
+    np.testing.assert_allclose(rows, expected, atol=2e-6)
+    np.testing.assert_array_equal(starts, np.arange(0, 5 * 5 + 1, 5))  # 5 rounds of N−1 = 5
 
 
 def test_sample_cosines_are_the_particles_products_with_the_sample(facelike_pool):

@@ -13,9 +13,7 @@ import orjson
 import pytest
 
 from idealtype.api.index_cache import IndexCache
-from idealtype.blobstore import LocalBlobStore
-from idealtype.evaluation.facelike_gallery import make_facelike_index
-from idealtype.index_format import load_index, normalize_rows
+from idealtype.index_format import normalize_rows
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.service import QuizService
 from idealtype.quiz.strategies import RoundRecord, get_strategy, round_rng
@@ -24,18 +22,6 @@ from idealtype.quiz.strategies.posterior import CACHE
 from idealtype.sessions import SessionStore
 from idealtype.sessions.dynamodb import DynamoDBSessionStore, create_table
 from idealtype.sessions.sqlite import SQLiteSessionStore
-
-
-@pytest.fixture(scope="module")
-def facelike_store(tmp_path_factory) -> LocalBlobStore:
-    store = LocalBlobStore(tmp_path_factory.mktemp("facelike-state"))
-    make_facelike_index(store, 600, seed=3)
-    return store
-
-
-@pytest.fixture(scope="module")
-def facelike_pool(facelike_store) -> Pool:
-    return Pool(load_index(facelike_store))
 
 
 def played(pool: Pool, rounds: int, seed: int) -> list[RoundRecord]:

@@ -64,6 +64,8 @@ def test_representative_image_is_closest_to_centroid(index):
         assert representative_image(index, celeb) == rows[int(np.argmax(sims))]
 
 
-def test_estimator_needs_picks(index):
-    with pytest.raises(ValueError):
-        MeanOfPicks().ideal_vector(index, [])
+def test_estimator_without_picks_is_the_average_face(index):
+    """Every round answered "none of these": the mean of all centroids, normalized."""
+    mean = np.asarray(index.centroids, dtype=np.float64).mean(0)
+    ideal = MeanOfPicks().ideal_vector(index, [])
+    np.testing.assert_allclose(ideal, mean / np.linalg.norm(mean), atol=1e-6)

@@ -138,12 +138,13 @@ def create_app(settings: Settings | None = None, *, service: QuizService | None 
             strategy=body.strategy or settings.default_strategy,
             pool=body.pool or None,
             seed=body.seed,
+            offers_none=body.none_of_these,
         )
         s = quiz.session
         return JSONBody({
             "session_id": s.session_id, "choices": s.choices, "rounds": s.rounds,
             "strategy": s.strategy, "pool": s.pool, "seed": s.seed,
-            "index_version": s.index_version, "done": s.done,
+            "index_version": s.index_version, "done": s.done, "none_of_these": s.offers_none,
             "round": round_out(quiz, face_urls.for_request(request)),
         }, status_code=201)
 
@@ -155,9 +156,9 @@ def create_app(settings: Settings | None = None, *, service: QuizService | None 
         return JSONBody({
             "session_id": s.session_id, "choices": s.choices, "rounds": s.rounds,
             "strategy": s.strategy, "pool": s.pool, "index_version": s.index_version,
-            "done": s.done, "round": round_out(quiz, urls),
+            "done": s.done, "none_of_these": s.offers_none, "round": round_out(quiz, urls),
             "picks": [{"round": n, "image_id": i, "url": urls.url_for_id(quiz.index, i)}
-                      for n, i in enumerate(s.picks)],
+                      for n, i in enumerate(s.picks) if i is not None],
         })
 
     @app.post("/api/sessions/{session_id}/picks", response_model=schemas.PickAccepted,
@@ -192,8 +193,9 @@ def create_app(settings: Settings | None = None, *, service: QuizService | None 
         return JSONBody({
             "session_id": session_id, "index_version": index.version,
             "strategy": outcome.session.strategy, "k": k, "rounds": outcome.session.rounds,
-            "recommendations": recommendations,
-            "picks": [pick_out(index, urls, n, i) for n, i in enumerate(outcome.session.picks)],
+            "rounds_played": len(outcome.session.picks), "recommendations": recommendations,
+            "picks": [pick_out(index, urls, n, i) for n, i in enumerate(outcome.session.picks)
+                      if i is not None],
         })
 
     app.router.route_class = APIRoute

@@ -64,8 +64,9 @@ async def parse_body(request: Request, model: type[M], *, allow_empty: bool = Fa
     return validate(await read_body(request), model, allow_empty=allow_empty)
 
 
-def pick_fields(raw: bytes) -> tuple[int, str]:
-    """(round, image_id) of a `schemas.Pick` body. The usual well-formed body is checked here
+def pick_fields(raw: bytes) -> tuple[int, str | None]:
+    """(round, image_id or None for "none of these") of a `schemas.Pick` body. The usual
+    well-formed body (a picked face) is checked here
     directly (pydantic's model_validate_json plus the model cost ~4 us a pick); anything else
     goes to pydantic, which decides it and words the error, so the contract is the model's."""
     try:
@@ -75,7 +76,7 @@ def pick_fields(raw: bytes) -> tuple[int, str]:
     if type(data) is dict:
         round_index, image_id = data.get("round"), data.get("image_id")
         if (type(round_index) is int and round_index >= 0 and type(image_id) is str
-                and 0 < len(image_id) <= PICK_IMAGE_ID_MAX):
+                and 0 < len(image_id) <= PICK_IMAGE_ID_MAX and len(data) == 2):
             return round_index, image_id
     body = validate(raw, Pick)
     return body.round, body.image_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class ErrorBody(BaseModel):
@@ -21,14 +21,26 @@ class CreateSession(BaseModel):
     strategy: str | None = Field(None, description="one of /api/config strategies")
     pool: dict[str, str] | None = Field(None, description='tag filter, e.g. {"gender": "female"}')
     seed: int | None = Field(None, ge=0, lt=2**63, description="reproduce a quiz")
+    none_of_these: bool = Field(True, strict=True,
+                                description='offer "none of these" as an answer to a round')
 
 
 PICK_IMAGE_ID_MAX = 128
 
 
 class Pick(BaseModel):
+    """A round's answer: the picked face's `image_id`, or `none_of_these: true` (when the quiz
+    offers it)."""
+
     round: int = Field(ge=0)
-    image_id: str = Field(min_length=1, max_length=PICK_IMAGE_ID_MAX)
+    image_id: str | None = Field(None, min_length=1, max_length=PICK_IMAGE_ID_MAX)
+    none_of_these: bool = Field(False, strict=True)
+
+    @model_validator(mode="after")
+    def one_answer(self) -> Pick:
+        if (self.image_id is None) != self.none_of_these:
+            raise ValueError("give either image_id or none_of_these: true")
+        return self
 
 
 class Face(BaseModel):
@@ -56,6 +68,7 @@ class SessionCreated(BaseModel):
     seed: int
     index_version: str
     done: bool
+    none_of_these: bool = Field(description='"none of these" is a valid answer in this quiz')
     round: Round
 
 
@@ -67,8 +80,10 @@ class SessionState(BaseModel):
     pool: dict[str, str] | None
     index_version: str
     done: bool
+    none_of_these: bool = Field(description='"none of these" is a valid answer in this quiz')
     round: Round | None
-    picks: list[PickedFace]
+    picks: list[PickedFace] = Field(description='the picked faces; rounds answered "none of '
+                                    'these" have no entry')
 
 
 class PickAccepted(BaseModel):
@@ -99,13 +114,15 @@ class Result(BaseModel):
     index_version: str
     strategy: str
     k: int
-    rounds: int = Field(description="rounds the quiz was set to; `picks` has fewer when the "
-                        "strategy finished it early (adaptive: once sure of the type)")
+    rounds: int = Field(description="rounds the quiz was set to; `rounds_played` is fewer when "
+                        "the strategy finished it early (adaptive: once sure of the type)")
+    rounds_played: int = Field(description='rounds answered, "none of these" included')
     recommendations: list[Recommendation] = Field(
         description="the k people the quiz's strategy recommends (adaptive: the k most likely to "
         "be among the top 1% of the pool for the user's ideal), listed by similarity"
     )
-    picks: list[ResultPick]
+    picks: list[ResultPick] = Field(description='the picked faces; rounds answered "none of '
+                                    'these" have no entry')
 
 
 class Health(BaseModel):

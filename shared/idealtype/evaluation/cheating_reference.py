@@ -23,9 +23,11 @@ from ..quiz.pool import Pool
 from ..quiz.strategies.adaptive_config import DEFAULT as ADAPTIVE_DEFAULT
 from ..quiz.strategies.adaptive_display import greedy_informative_set
 from ..quiz.strategies.base import (
+    NONE_OF_THESE,
     RoundRecord,
     Strategy,
     picked_rounds,
+    picked_rows,
     random_images_of,
     sample_unused,
     shown_celebs,
@@ -72,9 +74,10 @@ def pool_centroids(pool: Pool) -> np.ndarray:
 def pick_differences(
     embeddings: np.ndarray, history: Sequence[RoundRecord]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For the picked rounds: (R, n_max, d) picked face minus each shown face, and (R, n_max)
-    True where the slot holds a shown face (rounds may show different numbers of faces)."""
-    rounds = picked_rounds(history)
+    """For the rounds with a face picked: (R, n_max, d) picked face minus each shown face, and
+    (R, n_max) True where the slot holds a shown face (rounds may show different numbers of
+    faces). The reference models forced choices: it leaves "none of these" answers out."""
+    rounds = [r for r in picked_rounds(history) if r.picked != NONE_OF_THESE]
     n_max = max(len(r.shown) for r in rounds)
     diff = np.zeros((len(rounds), n_max, embeddings.shape[1]), dtype=np.float32)
     valid = np.zeros((len(rounds), n_max), dtype=bool)
@@ -159,7 +162,7 @@ class ReferenceTriplesStrategy(Strategy):
     ) -> np.ndarray:
         """(samples, d) unit blend vectors drawn from the posterior given `history`."""
         centroids = pool_centroids(pool)
-        if picked_rounds(history):
+        if picked_rows(history):
             diff, valid = pick_differences(np.asarray(pool.index.embeddings), history)
         else:
             diff, valid = np.zeros((0, 0, centroids.shape[1]), np.float32), np.zeros((0, 0), bool)

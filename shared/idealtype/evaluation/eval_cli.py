@@ -38,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--betas", default="inf,20,10", help="user decisiveness values")
     parser.add_argument("--protocols", default="target,type")
     parser.add_argument("--robustness", default="lapse20,noisy0.5",
-                        help="extra user models scored at N=4, M=10, β∈{∞,20} ('' for none)")
+                        help="extra user models scored at N=4, M=10, β∈{∞,20} ('' for none); "
+                             "none10: offered 'none of these', bar at the top 10%; bar10: "
+                             "the same person made to pick (at random below the bar)")
     parser.add_argument("--extra-protocols", default="type-dirichlet",
                         help="protocols scored only at N=4, M=10, β∈{∞,20} ('' for none); "
                              "type-dirichlet: blends with Dirichlet(1) weights")
@@ -65,15 +67,19 @@ def parse_list(text: str, kind=str) -> list:
 
 
 def user_model(name: str, beta: float):
-    from .users import lapsing, luce, noisy_perception
+    from .users import forced_below_bar, lapsing, luce, noisy_perception, offered_none
 
     if name == "luce":
         return luce(beta)
+    if name.startswith("none"):
+        return offered_none(beta, float(name[4:]) / 100)
+    if name.startswith("bar"):
+        return forced_below_bar(beta, float(name[3:]) / 100)
     if name.startswith("lapse"):
         return lapsing(beta, float(name[5:]) / 100)
     if name.startswith("noisy"):
         return noisy_perception(beta, float(name[5:]))
-    raise ValueError(f"unknown user model {name!r} (luce, lapseNN, noisyX)")
+    raise ValueError(f"unknown user model {name!r} (luce, lapseNN, noisyX, noneNN, barNN)")
 
 
 def plan(args: argparse.Namespace) -> list:
@@ -126,7 +132,8 @@ def score_cell(cell) -> dict:
     ctx = CONTEXT
     um = cell.user_model
     if um not in ctx.choosers:
-        ctx.choosers[um] = Chooser(um, ctx.pool.index.embeddings, ctx.seed)
+        ctx.choosers[um] = Chooser(um, ctx.pool.index.embeddings, ctx.seed,
+                                   ctx.pool.index.centroids[ctx.pool.celeb_rows])
     result = run_cell(
         ctx.strategies[cell.strategy], ctx.pool, ctx.populations[cell.protocol], ctx.choosers[um],
         choices=cell.choices, rounds=cell.rounds, seed=ctx.seed,

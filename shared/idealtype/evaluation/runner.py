@@ -65,7 +65,8 @@ def run_cell(
             t0 = time.perf_counter()
             shown = strategy.next_round(pool, history, choices, round_rng(quiz_seed, len(history)))
             round_time += time.perf_counter() - t0
-            history.append(RoundRecord(tuple(shown), chooser.choose(shown, ideal, pick_rng)))
+            history.append(RoundRecord(tuple(shown), chooser.choose(shown, ideal, pick_rng),
+                                       chooser.model.offered_none))
         result.rounds_used[u] = len(history)
         for r in checks:
             t0 = time.perf_counter()

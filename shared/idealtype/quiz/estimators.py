@@ -26,6 +26,8 @@ class MeanOfPicks(Estimator):
 
     def ideal_vector(self, index: GalleryIndex, picked: Sequence[int]) -> np.ndarray:
         if not picked:
-            raise ValueError("no picks yet")
-        mean = np.asarray(index.embeddings[list(picked)], dtype=np.float32).mean(0)
+            # Every round answered "none of these": nothing to go on but the average face.
+            mean = np.asarray(index.centroids, dtype=np.float32).mean(0)
+        else:
+            mean = np.asarray(index.embeddings[list(picked)], dtype=np.float32).mean(0)
         return mean / max(float(np.linalg.norm(mean)), 1e-12)

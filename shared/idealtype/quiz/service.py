@@ -17,7 +17,8 @@ from ..index_format import GalleryIndex, IndexError_
 from ..sessions import QuizSession, SessionConflict, SessionNotFound, SessionStore
 from .errors import QuizError, conflict, invalid, not_found
 from .pool import Pool, PoolTooSmall
-from .strategies import RoundRecord, Strategy, get_strategy, round_rng
+from .strategies import NONE_OF_THESE, RoundRecord, Strategy, get_strategy, round_rng
+from .strategies.base import picked_rows
 
 MAX_SESSION_ID_LENGTH = 64
 # Quizzes this process wrote last, kept with their history as index rows (see RecentQuizzes).
@@ -107,6 +108,7 @@ class QuizService:
         strategy: str,
         pool: Mapping[str, str] | None = None,
         seed: int | None = None,
+        offers_none: bool = True,
     ) -> Quiz:
         """Bounds on choices/rounds are the API's job; this checks what needs the index."""
         chosen = self._strategy(strategy)
@@ -129,18 +131,21 @@ class QuizService:
             seed=secrets.randbits(53) if seed is None else seed,
             created_at=now,
             expires_at=int(now) + self.session_ttl_seconds,
+            offers_none=offers_none,
         )
         shown = chosen.next_round(quiz_pool, [], choices, round_rng(session.seed, 0))
         session.shown.append([index.images[row]["image_id"] for row in shown])
         self.store.create(session)
-        self.recent.put(_Recent(session.copy(), (RoundRecord(tuple(shown)),), index.version))
+        self.recent.put(_Recent(session.copy(), (RoundRecord(tuple(shown), None, offers_none),),
+                                index.version))
         return Quiz(session, index)
 
     def get(self, session_id: str) -> Quiz:
         session = self._load(session_id)
         return Quiz(session, self._index_for(session))
 
-    def pick(self, session_id: str, round_index: int, image_id: str) -> Quiz:
+    def pick(self, session_id: str, round_index: int, image_id: str | None) -> Quiz:
+        """Answers the open round: the picked face's image_id, or None for "none of these"."""
         recent = self.recent.get(session_id)
         if recent is not None and recent.session.expires_at > time.time():
             try:
@@ -152,14 +157,17 @@ class QuizService:
         return self._pick(self._load(session_id), None, round_index, image_id)
 
     def _pick(self, session: QuizSession, recent: _Recent | None, round_index: int,
-              image_id: str) -> Quiz:
+              image_id: str | None) -> Quiz:
         open_round = session.open_round
         if open_round is None:
             raise conflict("quiz_done", "this quiz is finished; get its result")
         if round_index != open_round:
             code = "round_replayed" if round_index < open_round else "round_out_of_order"
             raise conflict(code, f"round {round_index} is not open; the open round is {open_round}")
-        if image_id not in session.shown[open_round]:
+        if image_id is None:
+            if not session.offers_none:
+                raise invalid("none_not_offered", "this quiz asks for a pick in every round")
+        elif image_id not in session.shown[open_round]:
             raise invalid("invalid_pick", f"{image_id!r} is not one of round {open_round}'s faces")
         index = self._index_for(session)
         strategy = self._strategy(session.strategy)
@@ -167,7 +175,8 @@ class QuizService:
         if recent is not None and recent.index_version == index.version:
             # The cached rounds plus this pick: the same list _history builds from the ids.
             history = list(recent.history)
-            history[-1] = RoundRecord(history[-1].shown, index.image_row[image_id])
+            history[-1] = RoundRecord(history[-1].shown, picked_row(index, image_id),
+                                      session.offers_none)
         else:
             history = self._history(session, index)
         pool = self._pool(index, session.pool)
@@ -186,7 +195,7 @@ class QuizService:
                 session.done = True
             else:
                 session.shown.append([index.images[row]["image_id"] for row in shown])
-                history.append(RoundRecord(tuple(shown)))
+                history.append(RoundRecord(tuple(shown), None, session.offers_none))
         if session.done:
             # This pick shows no new round, so it has time for the result's costly part.
             session.strategy_state = strategy.final_state(pool, history, session.strategy_state)
@@ -219,7 +228,7 @@ class QuizService:
         # read the list by its percent, so it is listed by each person's own similarity.
         by_similarity = np.argsort(-cosines, kind="stable")
         rows, cosines = rows[by_similarity], cosines[by_similarity]
-        picked = {int(index.image_celeb[r.picked]) for r in history if r.picked is not None}
+        picked = {int(index.image_celeb[row]) for row in picked_rows(history)}
         return QuizResult(session, index, rows, cosines, picked)
 
     # -- helpers --------------------------------------------------------------------------
@@ -266,15 +275,21 @@ class QuizService:
     @staticmethod
     def _history(session: QuizSession, index: GalleryIndex) -> list[RoundRecord]:
         lookup = index.image_row.__getitem__
-        picked: list[int | None] = list(map(lookup, session.picks))
+        picked: list[int | None] = [picked_row(index, i) for i in session.picks]
         picked += [None] * (len(session.shown) - len(picked))
         # tuple.__new__ builds the NamedTuples without its Python-level __new__ (this runs
         # for up to 20 rounds on every pick).
         make = tuple.__new__
+        offers_none = session.offers_none
         return [
-            make(RoundRecord, (tuple(map(lookup, ids)), row))
+            make(RoundRecord, (tuple(map(lookup, ids)), row, offers_none))
             for ids, row in zip(session.shown, picked)
         ]
+
+
+def picked_row(index: GalleryIndex, image_id: str | None) -> int:
+    """The history's `picked` for a stored pick (None in the item: "none of these")."""
+    return NONE_OF_THESE if image_id is None else index.image_row[image_id]
 
 
 def pool_values(index: GalleryIndex) -> dict[str, dict[str, int]]:

@@ -23,13 +23,16 @@ class QuizSession:
     created_at: float
     expires_at: int  # epoch seconds; DynamoDB's TTL attribute
     shown: list[list[str]] = field(default_factory=list)  # image_ids per round, display order
-    picks: list[str] = field(default_factory=list)  # picked image_id per finished round
+    # Per finished round: the picked image_id, or None for "none of these".
+    picks: list[str | None] = field(default_factory=list)
     done: bool = False
     revision: int = 0  # bumped on every write; writes are conditional on the value read
     # What the strategy keeps between requests (Strategy.next_round_state: a few KB for the
     # next pick) and, once the quiz finished, for its result (Strategy.final_state): JSON
     # types only, tens of KB at most; it names the index version it belongs to.
     strategy_state: dict[str, Any] | None = None
+    # The quiz offers "none of these" as an answer (quizzes stored before it existed did not).
+    offers_none: bool = False
 
     @property
     def open_round(self) -> int | None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .base import STRATEGIES, RoundRecord, Strategy, register, round_rng
+from .base import NONE_OF_THESE, STRATEGIES, RoundRecord, Strategy, register, round_rng
 
-__all__ = ["STRATEGIES", "RoundRecord", "Strategy", "available", "get_strategy", "register",
+__all__ = ["NONE_OF_THESE", "STRATEGIES", "RoundRecord", "Strategy", "available", "get_strategy", "register",
            "round_rng"]
 
 _discovered = False

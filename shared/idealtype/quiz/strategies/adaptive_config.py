@@ -35,6 +35,8 @@ class AdaptiveConfig:
     beta_min: float = 8.0  # decisiveness grid beta_min·2^k, k < beta_levels, marginalized
     beta_levels: int = 4
     lapse: float = 0.05  # share of picks unrelated to the faces
+    # "None of these" (adaptive_none.py): a person's bar is the cosine of the pool's top share.
+    none_bar_share: float = 0.1
     # Live set (adaptive_live.py): particles dropped after a round never come back.
     prune_gap: float = 35.0  # nats behind the best at every decisiveness level
     likelihood_budget: int = 1_000_000  # most likelihood terms a cold request computes
@@ -74,7 +76,8 @@ class AdaptiveConfig:
         """Pool memo key: configs that share hypotheses share the precomputed model."""
         return (
             f"adaptive_model:{self.max_anchors}:{self.blend_particles}:{self.blend_alpha}:"
-            f"{self.single_prior_mass}:{self.gauss_prior_mass}:{self.threshold_sample}:{self.seed}"
+            f"{self.single_prior_mass}:{self.gauss_prior_mass}:{self.threshold_sample}:{self.seed}:"
+            f"{self.none_bar_share}"
         )
 
 

@@ -68,8 +68,10 @@ def prune(score: np.ndarray, rounds_done: int, choices: int, cfg: AdaptiveConfig
 
 
 def history_digest(rounds: Sequence[RoundRecord]) -> str:
-    """Identifies a quiz's picked rounds (shown faces and picks, as index rows)."""
-    flat = [row for r in rounds for row in (*r.shown, -1 if r.picked is None else r.picked, -2)]
+    """Identifies a quiz's picked rounds (shown faces and picks, as index rows; -3 marks a
+    round that offered "none of these", so forced rounds keep the digests they had)."""
+    flat = [row for r in rounds for row in
+            (*r.shown, -1 if r.picked is None else r.picked, *((-3,) if r.declinable else ()), -2)]
     return blake2b(np.asarray(flat, dtype=np.int64).tobytes(), digest_size=8).hexdigest()
 
 

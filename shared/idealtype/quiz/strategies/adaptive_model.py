@@ -19,6 +19,7 @@ from ...index_format import GalleryIndex
 from ..centroid_search import CentroidProjection, build_projection
 from ..pool import Pool
 from .adaptive_config import DEFAULT, AdaptiveConfig
+from .adaptive_none import particle_bars
 from .adaptive_scan import CentroidTable, centroid_table
 from .posterior_gauss import GaussPrior, gauss_prior
 
@@ -42,6 +43,7 @@ class AdaptiveModel:
     key: str  # identifies (index version, pool, hypotheses) for caches
     blend_groups: tuple[tuple[int, int, int], ...]  # (start, stop, components) of pairs, triples
     gauss: GaussPrior | None  # prior of the continuous model (None when it is off)
+    none_bars: np.ndarray  # (P,) float32: each particle's bar for "none of these" (adaptive_none)
 
 
 def typical_faces(pool: Pool) -> np.ndarray:
@@ -126,19 +128,23 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
     pairs_end = a + cfg.blend_particles // 2
     groups = ((a, pairs_end, 2), (pairs_end, a + cfg.blend_particles, 3))
     table = centroid_table(pool, cfg.threshold_sample, cfg.seed)
+    anchor_sample = anchor_vectors @ table.sample.T
+    components = np.concatenate([singles, blend_comp]).astype(np.int32)
+    coefs = np.concatenate([single_coefs, blend_coefs])
     return AdaptiveModel(
         blend_groups=tuple(g for g in groups if g[1] > g[0]),
         gauss=gauss_prior(pool, cfg) if cfg.gauss_samples else None,
         anchors=anchors,
         anchor_vectors=anchor_vectors,
-        components=np.concatenate([singles, blend_comp]).astype(np.int32),
-        coefs=np.concatenate([single_coefs, blend_coefs]),
+        components=components,
+        coefs=coefs,
         log_prior=log_prior,
         face_of=typical_faces(pool),
         table=table,
         # A particle's cosines with the sample are then a blend of rows of this table (for
         # the liked-set thresholds of adaptive_rank) instead of a product with 512-d vectors.
-        anchor_sample=anchor_vectors @ table.sample.T,
+        anchor_sample=anchor_sample,
+        none_bars=particle_bars(anchor_sample, components, coefs, cfg.none_bar_share),
         anchor_projection=build_projection(anchor_vectors, seed=cfg.seed),
         key=f"{pool.index.version}|{pool.key}|{cfg.model_key}",
     )

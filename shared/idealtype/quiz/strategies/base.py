@@ -11,7 +11,9 @@ Contract (pure, numpy only, no I/O, no torch):
   the celebrities the quiz may show (tag filter applied).
 - `history` is the quiz so far, oldest first: one `RoundRecord(shown, picked)` per round with
   `shown` = image rows in display order and `picked` = the picked image row (None while that
-  round is still open — `next_round` is only called when every round in history is picked).
+  round is still open — `next_round` is only called when every round in history is answered),
+  or NONE_OF_THESE when the person liked none of the faces (an answer too: the round counts,
+  and a strategy may learn from it; `picked_rows` leaves such rounds out).
 - `next_round(pool, history, choices, rng)` returns `choices` image rows of `choices`
   *different* celebrities from the pool, none of whom appeared in any earlier round (a person
   never appears twice in one quiz; `shown_celebs(pool, history)` gives the ones to avoid).
@@ -62,13 +64,17 @@ from ..estimators import Estimator, MeanOfPicks
 from ..pool import Pool
 from ..recommend import nearest_celebs
 
+# `RoundRecord.picked` of a round answered "none of these" (no image row is negative).
+NONE_OF_THESE = -1
+
 
 class RoundRecord(NamedTuple):
     """One round (immutable; a NamedTuple because the service rebuilds the history on every
     request and a frozen dataclass costs several times more to construct)."""
 
     shown: tuple[int, ...]  # image rows, display order
-    picked: int | None = None  # picked image row; None while the round is open
+    picked: int | None = None  # picked image row, NONE_OF_THESE, or None while the round is open
+    declinable: bool = False  # "none of these" was on offer (else the person had to pick)
 
 
 class _HashedSeed(ISeedSequence):
@@ -96,11 +102,13 @@ def round_rng(seed: int, round_index: int) -> np.random.Generator:
 
 
 def picked_rounds(history: Sequence[RoundRecord]) -> list[RoundRecord]:
+    """The answered rounds: a face picked, or none of them (NONE_OF_THESE)."""
     return [r for r in history if r.picked is not None]
 
 
 def picked_rows(history: Sequence[RoundRecord]) -> list[int]:
-    return [r.picked for r in picked_rounds(history)]
+    """The picked faces' image rows (rounds answered "none of these" have none)."""
+    return [r.picked for r in picked_rounds(history) if r.picked != NONE_OF_THESE]
 
 
 def shown_celebs(pool: Pool, history: Sequence[RoundRecord]) -> set[int]:
@@ -172,7 +180,7 @@ class Strategy(ABC):
 
     def is_done(self, pool: Pool, history: Sequence[RoundRecord], rounds: int,
                 state: Mapping[str, Any] | None = None) -> bool:
-        return len(picked_rows(history)) >= rounds
+        return len(picked_rounds(history)) >= rounds
 
     def next_round_state(
         self, pool: Pool, history: Sequence[RoundRecord], choices: int,

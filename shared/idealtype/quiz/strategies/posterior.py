@@ -18,7 +18,8 @@ import numpy as np
 from .adaptive_config import AdaptiveConfig
 from .adaptive_live import prune
 from .adaptive_model import AdaptiveModel, blend_weights
-from .base import RoundRecord, picked_rounds
+from .adaptive_none import multiply_outside_option
+from .base import NONE_OF_THESE, RoundRecord, picked_rounds
 from .posterior_gauss import sample_ideals
 
 
@@ -59,20 +60,31 @@ def anchor_products(model: AdaptiveModel, vectors: np.ndarray) -> np.ndarray:
     return (vectors @ projection.basis) @ projection.projected.T
 
 
-def pick_differences(rounds: Sequence[RoundRecord], model: AdaptiveModel,
-                     embeddings: np.ndarray) -> np.ndarray:
-    """(R·(N−1), A): per round, each face that was not picked minus the picked one, in the
-    anchors' terms: x_i·c − x_picked·c for every anchor c, the N−1 rows of each round in
-    display order. Differences first, then one product: (N−1)/N of the 512-d arithmetic of
-    the faces' own anchor cosines (the costliest step of a cold request on isotropic
-    galleries)."""
-    faces, picked = round_arrays(rounds)
+def round_rows(rounds: Sequence[RoundRecord], model: AdaptiveModel,
+               embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T, A) rows in the anchors' terms (a row v gives v·c for every anchor c) that each
+    round's likelihood is gathered from, and (R + 1,) where each round's rows start:
+    - a pick: each face that was not picked minus the picked one, in display order (N−1
+      rows), and when "none of these" was on offer, then minus the picked face (the bar is
+      added per particle: adaptive_none);
+    - "none of these": the N faces.
+    Built first in 512-d, then one product: differences first save (N−1)/N of the faces'
+    own anchor cosines (the costliest step of a cold request on isotropic galleries), and a
+    round's rows come out of the same product warm or cold."""
     n = len(rounds[0].shown)
-    x = np.asarray(embeddings[faces], dtype=np.float32).reshape(len(rounds), n, -1)
-    others = ~np.eye(n, dtype=bool)[picked]  # (R, N): the faces not picked
-    diff = x[others].reshape(len(rounds), n - 1, -1)
-    diff -= x[np.arange(len(rounds)), picked][:, None, :]
-    return anchor_products(model, diff.reshape(len(rounds) * (n - 1), -1))
+    x = np.asarray(embeddings[[row for r in rounds for row in r.shown]], dtype=np.float32)
+    x = x.reshape(len(rounds), n, -1)
+    blocks = []
+    for i, r in enumerate(rounds):
+        if r.picked == NONE_OF_THESE:
+            blocks.append(x[i])
+            continue
+        picked = r.shown.index(r.picked)
+        diff = np.delete(x[i], picked, axis=0)
+        diff -= x[i, picked]
+        blocks.append(np.concatenate([diff, -x[i, picked][None]]) if r.declinable else diff)
+    starts = np.cumsum([0, *(len(b) for b in blocks)])
+    return anchor_products(model, np.concatenate(blocks)), starts
 
 
 def blend_cosines(anchor_sims: np.ndarray, components: np.ndarray, coefs: np.ndarray) -> np.ndarray:
@@ -190,7 +202,7 @@ def multiply_round_likelihoods(
 ) -> None:
     """Multiplies into `product` ((len(betas), P) float64) each round's probability of its pick
     under every particle of `groups` (default: all the model's), round after round.
-    `differences` is (R·(N−1), A) from pick_differences. Same values as choice_log_likelihood
+    `differences` is (R·(N−1), A): round_rows of forced rounds. Same values as choice_log_likelihood
     over the particle cosines (up to float32 rounding, ~1e-6) in about half the time.
 
     P(pick | w) = 1 / Σ_i exp(β·(s_i − s_picked)), so per round only the N−1 differences to
@@ -281,7 +293,7 @@ def history_log_likelihood(
     base = (model.key, cfg.betas, cfg.lapse)
     keys, prefix = [], base
     for r in rounds:
-        prefix = prefix + ((r.shown, r.picked),)
+        prefix = prefix + (r,)
         keys.append(prefix)
     done, cached = CACHE.longest_prefix(keys)
     live: np.ndarray | None = None
@@ -298,16 +310,25 @@ def history_log_likelihood(
         return live, np.log(product).astype(np.float32)
     product = product.copy() if cached is not None and product is cached[1] else product
     betas = np.asarray(cfg.betas, dtype=np.float32)
-    differences = pick_differences(todo, model, embeddings)
     n = len(todo[0].shown)
+    rows, starts = round_rows(todo, model, embeddings)
     groups = particle_groups(model, live)
-    if batched:
-        multiply_round_likelihoods(model, differences[: batched * (n - 1)], n, betas,
-                                   cfg.lapse, product, groups)
     prior = np.exp(model.log_prior.astype(np.float64))
-    for r in range(batched, len(todo)):
-        multiply_round_likelihoods(model, differences[r * (n - 1):(r + 1) * (n - 1)], n, betas,
-                                   cfg.lapse, product, groups)
+    for r, record in enumerate(todo):
+        mine = rows[starts[r]:starts[r + 1]]
+        if record.declinable:
+            gaps = np.empty((n, groups.size), dtype=np.float32)
+            gather_particles(model, mine, gaps, groups)
+            bars = model.none_bars if live is None else model.none_bars[live]
+            if record.picked == NONE_OF_THESE:
+                gaps -= bars  # each face's cosine − the bar
+            else:
+                gaps[-1] += bars  # the bar − the picked face's cosine
+            multiply_outside_option(gaps, betas, cfg.lapse, n + 1, product)
+        else:
+            multiply_round_likelihoods(model, mine, n, betas, cfg.lapse, product, groups)
+        if r < batched:  # the kept live set already saw this round: nothing more to drop
+            continue
         score = product.max(0) * (prior if live is None else prior[live])
         keep = prune(score, done + r + 1, n, cfg)
         if len(keep) < product.shape[1]:
@@ -340,7 +361,8 @@ def support(weights: np.ndarray, most: int) -> np.ndarray:
 
 
 def round_arrays(rounds: Sequence[RoundRecord]) -> tuple[np.ndarray, np.ndarray]:
-    """(faces shown, flat in round order; position picked in each round)."""
+    """(faces shown, flat in round order; position picked in each round). Rounds with a face
+    picked only."""
     faces = np.array([row for r in rounds for row in r.shown])
     return faces, np.array([r.shown.index(r.picked) for r in rounds])
 
@@ -366,7 +388,10 @@ def posterior(
     rows = np.arange(len(model.log_prior)) if live is None else live
     joint = loglik + model.log_prior[None, rows]
     free = None
-    if cfg.gauss_samples and cfg.gauss_prior_mass > 0:
+    # The research variants below model forced choices only: after a "none of these" answer
+    # the plain posterior serves (it is exact for the particles it has).
+    forced = all(r.picked != NONE_OF_THESE for r in rounds)
+    if forced and cfg.gauss_samples and cfg.gauss_prior_mass > 0:
         free, free_joint = continuous_samples(model, rounds, embeddings, cfg, joint)
         joint = np.concatenate([joint, free_joint], axis=1)
     mass = np.exp(joint - joint.max())
@@ -378,13 +403,13 @@ def posterior(
     kept_w = np.r_[weights[held], weights[n_anchor:]]
     post = Posterior(model.components[keep], model.coefs[keep], single[keep],
                      kept_w / kept_w.sum(), beta_weights / beta_weights.sum(), free, keep, live)
-    if cfg.enum_candidates:
+    if forced and cfg.enum_candidates:
         from .posterior_enum import enumerated_posterior  # (it builds on this module)
 
         post = enumerated_posterior(model, post, rounds, embeddings, cfg)
-    if refined and cfg.refine_particles:
+    if forced and refined and cfg.refine_particles:
         post = refine(model, post, rounds, embeddings, cfg)
-    if refined and cfg.move_particles:
+    if forced and refined and cfg.move_particles:
         from .posterior_mcmc import resample_move  # (it builds on this module)
 
         post = resample_move(model, post, rounds, embeddings, cfg)

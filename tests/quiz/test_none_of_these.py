@@ -1,0 +1,170 @@
+""""None of these" as an answer: the adaptive strategy's user model with an outside option
+(adaptive_none.py), the rounds the service keeps for it, and the baselines' fallback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from idealtype.api.index_cache import IndexCache
+from idealtype.quiz.errors import QuizError
+from idealtype.quiz.pool import Pool
+from idealtype.quiz.service import QuizService
+from idealtype.quiz.strategies import NONE_OF_THESE, RoundRecord, get_strategy, round_rng
+from idealtype.quiz.strategies.adaptive_display import blend_vectors
+from idealtype.quiz.strategies.adaptive_model import adaptive_model
+from idealtype.quiz.strategies.posterior import (
+    CACHE,
+    anchor_cosines,
+    blend_cosines,
+    history_log_likelihood,
+    posterior,
+)
+from idealtype.sessions.sqlite import SQLiteSessionStore
+
+ADAPTIVE = get_strategy("adaptive")
+
+
+@pytest.fixture
+def pool(facelike_pool) -> Pool:
+    return facelike_pool
+
+
+def quiz(pool: Pool, ideal: np.ndarray, rounds: int, seed: int, declinable: bool = True,
+         bar: float | None = None) -> list[RoundRecord]:
+    """A noiseless person's adaptive quiz: "none of these" when no face reaches `bar`."""
+    emb = pool.index.embeddings
+    history: list[RoundRecord] = []
+    for r in range(rounds):
+        shown = ADAPTIVE.next_round(pool, history, 4, round_rng(seed, r))
+        sims = emb[shown] @ ideal
+        answer = NONE_OF_THESE if bar is not None and sims.max() < bar else shown[int(np.argmax(sims))]
+        history.append(RoundRecord(tuple(shown), answer, declinable))
+    return history
+
+
+def plain_log_likelihood(model, history, embeddings, cfg, rows) -> np.ndarray:
+    """(len(betas), len(rows)): log P(answers | particle, β) by Luce over the faces, plus the
+    particle's bar as one more option in rounds that offered "none of these", with the lapse
+    spread over all options; the particles' cosines from the anchors' (as the model's)."""
+    lapse, betas = cfg.lapse, np.asarray(cfg.betas)
+    out = np.zeros((len(betas), len(rows)))
+    for r in history:
+        sims = blend_cosines(anchor_cosines(model, np.array(r.shown), embeddings),
+                             model.components[rows], model.coefs[rows]).astype(np.float64)
+        if r.declinable:
+            sims = np.vstack([sims, model.none_bars[rows]])
+        chosen = len(r.shown) if r.picked == NONE_OF_THESE else r.shown.index(r.picked)
+        for b, beta in enumerate(betas):
+            z = np.exp(beta * (sims - sims.max(0)))
+            out[b] += np.log((1 - lapse) * z[chosen] / z.sum(0) + lapse / len(sims))
+    return out
+
+
+def test_particle_bars_are_each_particles_top_tenth_of_the_sample(pool):
+    model = adaptive_model(pool, ADAPTIVE.cfg)
+    rows = np.random.default_rng(0).choice(len(model.log_prior), 300, replace=False)
+    vectors = blend_vectors(model, model.components[rows], model.coefs[rows])
+    expected = np.quantile(vectors @ model.table.sample.T, 0.9, axis=1)
+    np.testing.assert_allclose(model.none_bars[rows], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_likelihood_is_luce_with_the_bar_as_an_option(pool, seed):
+    """Picks and "none of these" answers, in rounds that offered it and in forced ones."""
+    index, cfg = pool.index, ADAPTIVE.cfg
+    model = adaptive_model(pool, cfg)
+    ideal = index.centroids[pool.celeb_rows[seed * 50]]
+    history = quiz(pool, ideal, 6, seed, bar=float(np.quantile(index.centroids @ ideal, 0.97)))
+    history[1] = history[1]._replace(declinable=False, picked=history[1].shown[0])
+    assert {r.picked == NONE_OF_THESE for r in history} == {True, False}
+    CACHE.clear()
+    live, loglik = history_log_likelihood(model, history, index.embeddings, cfg)
+    rows = np.arange(len(model.log_prior)) if live is None else live
+    expected = plain_log_likelihood(model, history, index.embeddings, cfg, rows)
+    np.testing.assert_allclose(loglik, expected, rtol=1e-4, atol=1e-3)
+
+
+def test_none_of_these_moves_the_posterior_away_from_the_faces_shown(pool):
+    index, cfg = pool.index, ADAPTIVE.cfg
+    model = adaptive_model(pool, cfg)
+    people = pool.celeb_rows[:4]
+    shown = tuple(int(model.face_of[c]) for c in people)
+
+    def single_mass(history, who) -> float:
+        """Posterior mass of the one-person hypotheses of the celebrity rows `who`."""
+        CACHE.clear()
+        post = posterior(model, history, index.embeddings, cfg)
+        weights = post.weights[: len(post.components)]
+        mine = post.single & np.isin(model.anchors[post.components[:, 0]], who)
+        return float(weights[mine].sum())
+
+    prior = single_mass([], people)
+    assert single_mass([RoundRecord(shown, NONE_OF_THESE, True)], people) < prior / 5
+    picked = [RoundRecord(shown, shown[0], True)]
+    assert single_mass(picked, people[:1]) > 5 * single_mass([], people[:1])
+    assert single_mass(picked, people[1:]) < single_mass([], people[1:]) / 5
+
+
+def test_warm_and_cold_requests_agree_on_a_quiz_with_none_answers(pool):
+    """The service's pick runs warm (each round multiplied into the cached product) or cold
+    (the whole history at once): the same posterior either way."""
+    index, cfg = pool.index, ADAPTIVE.cfg
+    model = adaptive_model(pool, cfg)
+    ideal = index.centroids[pool.celeb_rows[123]]
+    history = quiz(pool, ideal, 7, 5, bar=float(np.quantile(index.centroids @ ideal, 0.97)))
+    assert any(r.picked == NONE_OF_THESE for r in history)
+    CACHE.clear()
+    for r in range(1, len(history) + 1):
+        warm = history_log_likelihood(model, history[:r], index.embeddings, cfg)
+    CACHE.clear()
+    cold = history_log_likelihood(model, history, index.embeddings, cfg)
+    np.testing.assert_array_equal(warm[0], cold[0])
+    np.testing.assert_array_equal(warm[1], cold[1])
+
+
+@pytest.fixture
+def service(facelike_store, tmp_path) -> QuizService:
+    return QuizService(IndexCache(facelike_store), SQLiteSessionStore(tmp_path / "s.db"), 3600)
+
+
+@pytest.mark.parametrize("strategy", ["adaptive", "random"])
+def test_a_quiz_answered_none_of_these_keeps_the_rounds_and_gets_a_result(service, strategy):
+    quiz_ = service.create(choices=4, rounds=5, strategy=strategy, seed=3)
+    sid = quiz_.session.session_id
+    answers = []
+    while not quiz_.session.done:
+        n = quiz_.session.open_round
+        answer = None if n % 2 == 0 else quiz_.session.shown[n][1]
+        answers.append(answer)
+        quiz_ = service.pick(sid, n, answer)
+    stored = service.store.get(sid)
+    assert stored.offers_none and stored.picks == answers and None in answers
+    history = service._history(stored, service.indexes.current())
+    assert [r.picked == NONE_OF_THESE for r in history] == [a is None for a in answers]
+    assert all(r.declinable for r in history)
+    result = service.result(sid, 7)
+    assert len(result.celeb_rows) == 7
+    picked_people = {int(result.index.image_celeb[result.index.image_row[a]])
+                     for a in answers if a is not None}
+    assert result.picked_celebs == picked_people
+
+
+@pytest.mark.parametrize("strategy", ["adaptive", "random", "cluster"])
+def test_a_quiz_answered_none_in_every_round_still_recommends(service, strategy):
+    quiz_ = service.create(choices=4, rounds=3, strategy=strategy, seed=4)
+    sid = quiz_.session.session_id
+    for n in range(3):
+        quiz_ = service.pick(sid, n, None)
+    assert quiz_.session.done and quiz_.session.picks == [None] * 3
+    result = service.result(sid, 7)
+    assert len(set(result.celeb_rows.tolist())) == 7 and not result.picked_celebs
+    assert np.all(np.abs(result.cosines) <= 1)
+
+
+def test_a_quiz_that_does_not_offer_it_refuses_none_of_these(service):
+    quiz_ = service.create(choices=4, rounds=3, strategy="adaptive", seed=5, offers_none=False)
+    with pytest.raises(QuizError) as err:
+        service.pick(quiz_.session.session_id, 0, None)
+    assert err.value.status == 422 and err.value.code == "none_not_offered"
+    assert service.store.get(quiz_.session.session_id).picks == []
