@@ -22,6 +22,7 @@ from idealtype.quiz.strategies.adaptive_rank import (
     recommend_from,
     sample_cosines,
     top_particles,
+    upper_quantile,
 )
 from idealtype.quiz.strategies.posterior import (
     CACHE,
@@ -35,7 +36,6 @@ from idealtype.quiz.strategies.posterior import (
     round_arrays,
     round_rows,
 )
-from idealtype.quiz.strategies.row_quantile import upper_quantile
 
 
 @pytest.fixture(scope="module")

@@ -31,9 +31,7 @@ from idealtype.sessions import SessionStore
 from idealtype.sessions.dynamodb import DynamoDBSessionStore, create_table
 from idealtype.sessions.sqlite import SQLiteSessionStore
 
-# The final state's tests' 600-person FaceNet-like index (module fixtures), JSON round trip.
-facelike_store = final_state_tests.facelike_store
-facelike_pool = final_state_tests.facelike_pool
+# The final state's tests' JSON round trip (their 600-person index is in conftest.py).
 through_json = final_state_tests.through_json
 
 

@@ -44,29 +44,38 @@ def quiz(pool: Pool, ideal: np.ndarray, rounds: int, seed: int, declinable: bool
 
 
 def plain_log_likelihood(model, history, embeddings, cfg, rows) -> np.ndarray:
-    """(len(betas), len(rows)): log P(answers | particle, β) by Luce over the faces, plus the
-    particle's bar as one more option in rounds that offered "none of these", with the lapse
-    spread over all options; the particles' cosines from the anchors' (as the model's)."""
+    """(levels·len(betas), len(rows)), level-major: log P(answers | particle, β, bar level) by
+    Luce over the faces, plus the bar as one more option in rounds that offered "none of
+    these" (level 0: no bar, the person never declines), with the lapse spread over all
+    options; the particles' cosines from the anchors' (as the model's)."""
     lapse, betas = cfg.lapse, np.asarray(cfg.betas)
-    out = np.zeros((len(betas), len(rows)))
+    levels = 1 + len(cfg.none_bar_shares) if any(r.declinable for r in history) else 1
+    out = np.zeros((levels, len(betas), len(rows)))
     for r in history:
         sims = blend_cosines(anchor_cosines(model, np.array(r.shown), embeddings),
                              model.components[rows], model.coefs[rows]).astype(np.float64)
-        if r.declinable:
-            sims = np.vstack([sims, model.none_bars[rows]])
-        chosen = len(r.shown) if r.picked == NONE_OF_THESE else r.shown.index(r.picked)
-        for b, beta in enumerate(betas):
-            z = np.exp(beta * (sims - sims.max(0)))
-            out[b] += np.log((1 - lapse) * z[chosen] / z.sum(0) + lapse / len(sims))
-    return out
+        n = len(r.shown)
+        options = n + 1 if r.declinable else n
+        for level in range(levels):
+            util = sims
+            if r.declinable:
+                bar = np.full(len(rows), -np.inf) if level == 0 else model.none_bars[level - 1, rows]
+                util = np.vstack([sims, bar])
+            chosen = n if r.picked == NONE_OF_THESE else r.shown.index(r.picked)
+            for b, beta in enumerate(betas):
+                z = np.exp(beta * (util - util.max(0)))
+                out[level, b] += np.log((1 - lapse) * z[chosen] / z.sum(0) + lapse / options)
+    return out.reshape(levels * len(betas), len(rows))
 
 
-def test_particle_bars_are_each_particles_top_tenth_of_the_sample(pool):
+def test_particle_bars_are_each_particles_order_statistics_of_the_sample(pool):
     model = adaptive_model(pool, ADAPTIVE.cfg)
     rows = np.random.default_rng(0).choice(len(model.log_prior), 300, replace=False)
     vectors = blend_vectors(model, model.components[rows], model.coefs[rows])
-    expected = np.quantile(vectors @ model.table.sample.T, 0.9, axis=1)
-    np.testing.assert_allclose(model.none_bars[rows], expected, atol=1e-5)
+    sims = -np.sort(-(vectors @ model.table.sample.T), axis=1)  # descending
+    for level, share in enumerate(ADAPTIVE.cfg.none_bar_shares):
+        k = int(np.ceil(share * sims.shape[1]))
+        np.testing.assert_allclose(model.none_bars[level, rows], sims[:, k - 1], atol=1e-5)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -114,6 +123,8 @@ def test_warm_and_cold_requests_agree_on_a_quiz_with_none_answers(pool):
     ideal = index.centroids[pool.celeb_rows[123]]
     history = quiz(pool, ideal, 7, 5, bar=float(np.quantile(index.centroids @ ideal, 0.97)))
     assert any(r.picked == NONE_OF_THESE for r in history)
+    # A forced first round: warm, its product has one bar level until the next round's.
+    history[0] = RoundRecord(history[0].shown, history[0].shown[0], False)
     CACHE.clear()
     for r in range(1, len(history) + 1):
         warm = history_log_likelihood(model, history[:r], index.embeddings, cfg)
@@ -121,6 +132,9 @@ def test_warm_and_cold_requests_agree_on_a_quiz_with_none_answers(pool):
     cold = history_log_likelihood(model, history, index.embeddings, cfg)
     np.testing.assert_array_equal(warm[0], cold[0])
     np.testing.assert_array_equal(warm[1], cold[1])
+    rows = np.arange(len(model.log_prior)) if cold[0] is None else cold[0]
+    np.testing.assert_allclose(cold[1], plain_log_likelihood(model, history, index.embeddings,
+                                                             cfg, rows), rtol=1e-4, atol=1e-3)
 
 
 @pytest.fixture
@@ -168,3 +182,29 @@ def test_a_quiz_that_does_not_offer_it_refuses_none_of_these(service):
         service.pick(quiz_.session.session_id, 0, None)
     assert err.value.status == 422 and err.value.code == "none_not_offered"
     assert service.store.get(quiz_.session.session_id).picks == []
+
+
+def level_mass(pool, history) -> np.ndarray:
+    """Posterior mass of each bar level (0: no bar, then cfg.none_bar_shares)."""
+    cfg = ADAPTIVE.cfg
+    model = adaptive_model(pool, cfg)
+    CACHE.clear()
+    live, loglik = history_log_likelihood(model, history, pool.index.embeddings, cfg)
+    rows = np.arange(len(model.log_prior)) if live is None else live
+    joint = loglik.astype(np.float64) + model.log_prior[rows]
+    mass = np.exp(joint - joint.max()).sum(1).reshape(-1, len(cfg.betas)).sum(1)
+    return mass / mass.sum()
+
+
+def test_how_choosy_a_person_is_is_learned(pool):
+    """Someone who never answers "none of these" ends up read as having no bar (their picks
+    are forced choices); someone who answers it unless a face is in their top 3% as choosy."""
+    index = pool.index
+    shares = ADAPTIVE.cfg.none_bar_shares
+    for seed in (3, 4):
+        ideal = index.centroids[pool.celeb_rows[seed * 40]]
+        never = level_mass(pool, quiz(pool, ideal, 8, seed))
+        assert np.argmax(never) == 0, never
+        choosy_bar = float(np.quantile(index.centroids @ ideal, 0.97))
+        choosy = level_mass(pool, quiz(pool, ideal, 8, seed, bar=choosy_bar))
+        assert np.argmax(choosy) == 1 + shares.index(0.03), choosy

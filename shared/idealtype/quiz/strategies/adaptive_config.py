@@ -35,8 +35,9 @@ class AdaptiveConfig:
     beta_min: float = 8.0  # decisiveness grid beta_min·2^k, k < beta_levels, marginalized
     beta_levels: int = 4
     lapse: float = 0.05  # share of picks unrelated to the faces
-    # "None of these" (adaptive_none.py): a person's bar is the cosine of the pool's top share.
-    none_bar_share: float = 0.1
+    # "None of these" (adaptive_none.py): a person's bar, marginalized over "no bar" and the
+    # cosine of the person at each of these top shares of the pool.
+    none_bar_shares: tuple[float, ...] = (0.03, 0.1, 0.3)
     # Live set (adaptive_live.py): particles dropped after a round never come back.
     prune_gap: float = 35.0  # nats behind the best at every decisiveness level
     likelihood_budget: int = 1_000_000  # most likelihood terms a cold request computes
@@ -77,7 +78,7 @@ class AdaptiveConfig:
         return (
             f"adaptive_model:{self.max_anchors}:{self.blend_particles}:{self.blend_alpha}:"
             f"{self.single_prior_mass}:{self.gauss_prior_mass}:{self.threshold_sample}:{self.seed}:"
-            f"{self.none_bar_share}"
+            f"{self.none_bar_shares}"
         )
 
 

@@ -43,7 +43,7 @@ class AdaptiveModel:
     key: str  # identifies (index version, pool, hypotheses) for caches
     blend_groups: tuple[tuple[int, int, int], ...]  # (start, stop, components) of pairs, triples
     gauss: GaussPrior | None  # prior of the continuous model (None when it is off)
-    none_bars: np.ndarray  # (P,) float32: each particle's bar for "none of these" (adaptive_none)
+    none_bars: np.ndarray  # (K, P) float32: each particle's bars for "none of these" (adaptive_none)
 
 
 def typical_faces(pool: Pool) -> np.ndarray:
@@ -144,7 +144,7 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
         # A particle's cosines with the sample are then a blend of rows of this table (for
         # the liked-set thresholds of adaptive_rank) instead of a product with 512-d vectors.
         anchor_sample=anchor_sample,
-        none_bars=particle_bars(anchor_sample, components, coefs, cfg.none_bar_share),
+        none_bars=particle_bars(anchor_sample, components, coefs, cfg.none_bar_shares),
         anchor_projection=build_projection(anchor_vectors, seed=cfg.seed),
         key=f"{pool.index.version}|{pool.key}|{cfg.model_key}",
     )

@@ -1,55 +1,91 @@
-"""What a "none of these" answer says about each particle (the adaptive strategy's user model
-with an outside option).
+"""What a round that offered "none of these" says about each particle (the adaptive strategy's
+user model with an outside option).
 
-A person who may answer "none of these" compares the faces with a bar of their own: the Luce
-choice with an outside option, P(none | w, β) = 1 / (1 + Σ_i exp(β·(cos(x_i, w) − bar_w))),
-with bar_w the cosine of the person at the top `none_bar_share` of the pool by cos(·, w) ("one
-face in ten would do"); a pick in such a round says as well that the face beat the bar:
-P(pick j | w, β) = 1 / (Σ_i exp(β·(s_i − s_j)) + exp(β·(bar_w − s_j))). Each particle's bar
-is estimated once per model from the same sample of the pool that the liked-set thresholds
-use (adaptive_rank). Rounds without the option (RoundRecord.declinable False: quizzes that
-do not offer it) keep the forced-choice likelihood of posterior.py.
+A person offered "none of these" compares the faces with a bar of their own: Luce's choice
+with an outside option whose utility is the bar, P(none | w, β, bar) = 1 / (1 + Σ_i
+exp(β·(s_i − bar))) with s_i = cos(x_i, w); a pick then says as well that the face beat the
+bar: P(pick j | w, β, bar) = 1 / (1 + Σ_{i≠j} exp(β·(s_i − s_j)) + exp(β·(bar − s_j))).
+
+How high the bar is differs from person to person, so it is unknown and marginalized over
+levels, like β: no bar (a person who never answers "none": their picks are forced choices),
+then the cosine of the person at the top `share` of the pool by cos(·, w) for each of
+cfg.none_bar_shares (3% is choosy, 30% easy-going). Each particle's bar per share is an
+order statistic of its cosines with the sample of the pool that the liked-set thresholds use
+(adaptive_rank), computed once per model. With the lapse ε any of the N + 1 answers is
+equally likely. A likelihood product for such rounds is (levels, len(betas), P), level 0
+being "no bar"; rounds without the option (RoundRecord.declinable False) multiply every level
+by the same forced-choice factor (posterior.py).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from .row_quantile import upper_quantile
+import numpy as np
 
 BAR_CHUNK = 4096  # particles per step (a 1024-sample chunk is 16 MB of float32)
 
 
 def particle_bars(anchor_sample: np.ndarray, components: np.ndarray, coefs: np.ndarray,
-                  share: float) -> np.ndarray:
-    """(P,) float32: each particle's cosine at the top `share` of the sampled people. A
-    particle's cosines with the sample are the same blend of its anchors' rows of
-    `anchor_sample` ((A, S) anchor × sample cosines) as the particle is of the anchors."""
-    bars = np.empty(len(components), dtype=np.float32)
+                  shares: tuple[float, ...]) -> np.ndarray:
+    """(len(shares), P) float32: each particle's cosine at the top `share` of the sampled
+    people (the ⌈share·S⌉-th largest of its S cosines). A particle's cosines with the sample
+    are the same blend of its anchors' rows of `anchor_sample` ((A, S) anchor × sample
+    cosines) as the particle is of the anchors."""
+    s = anchor_sample.shape[1]
+    # Positions in ascending order of the ⌈share·S⌉-th largest value.
+    kth = [s - max(1, math.ceil(share * s)) for share in shares]
+    bars = np.empty((len(shares), len(components)), dtype=np.float32)
     for start in range(0, len(components), BAR_CHUNK):
         comps, cf = components[start:start + BAR_CHUNK], coefs[start:start + BAR_CHUNK]
         sims = anchor_sample[comps[:, 0]] * cf[:, :1]
         for j in range(1, comps.shape[1]):
             used = cf[:, j] != 0
             sims[used] += anchor_sample[comps[used, j]] * cf[used, j, None]
-        bars[start:start + BAR_CHUNK] = upper_quantile(sims, 1 - share)
+        sims.partition(sorted(set(kth)), axis=1)
+        bars[:, start:start + BAR_CHUNK] = sims[:, kth].T
     return bars
 
 
-def multiply_outside_option(gaps: np.ndarray, betas: np.ndarray, lapse: float, options: int,
-                            product: np.ndarray) -> None:
-    """Multiplies into `product` ((len(betas), P) float64) the probability of a round's answer
-    when "none of these" was on offer, under each particle. `gaps` (options − 1, P) are the
-    other answers' utilities minus the given answer's (for a pick: the other faces' cosines
-    and the bar, minus the picked face's cosine; for "none of these": the faces' cosines
-    minus the bar), so P = 1 / (1 + Σ exp(β·gap)). With the lapse ε any of the `options`
-    answers is equally likely: (1 − ε)·P + ε/options. `gaps` is used as scratch."""
-    gaps *= betas[0]
+def multiply_declinable_pick(gaps: np.ndarray, bars: np.ndarray, betas: np.ndarray,
+                             lapse: float, product: np.ndarray) -> None:
+    """Multiplies into `product` ((1 + K, len(betas), P) float64) the probability of a pick
+    in a round that offered "none of these", per bar level and particle. `gaps` (N, P):
+    the other faces' cosines minus the picked one's (N−1 rows), then minus the picked face's
+    cosine; `bars` (K, P). Used as scratch."""
+    options = gaps.shape[0] + 1
+    over = bars + gaps[-1]  # bar − the picked face's cosine
+    faces = gaps[:-1]
+    faces *= betas[0]
+    over *= betas[0]
     with np.errstate(over="ignore"):  # an overflow means no chance: the factor is ε/options
-        np.exp(gaps, out=gaps)
+        np.exp(faces, out=faces)
+        np.exp(over, out=over)
         for b in range(len(betas)):
             if b:  # betas double: exp(2β·d) = exp(β·d)²
-                gaps *= gaps
-            total = gaps.sum(0, dtype=np.float64)
+                faces *= faces
+                over *= over
+            total = faces.sum(0, dtype=np.float64)
             total += 1
-            product[b] *= (1 - lapse) / total + lapse / options
+            product[0, b] *= (1 - lapse) / total + lapse / options
+            product[1:, b] *= (1 - lapse) / (total + over) + lapse / options
+
+
+def multiply_declined(sims: np.ndarray, bars: np.ndarray, betas: np.ndarray, lapse: float,
+                      product: np.ndarray) -> None:
+    """Multiplies into `product` ((1 + K, len(betas), P) float64) the probability of "none of
+    these" per bar level and particle: `sims` (N, P) the faces' cosines (used as scratch),
+    `bars` (K, P). Without a bar it is only a lapse. Cosines are in [-1, 1] and β ≤ ~100, so
+    exp(β·s) and exp(−β·bar) stay finite in float32."""
+    options = sims.shape[0] + 1
+    sims *= betas[0]
+    below = bars * -betas[0]
+    np.exp(sims, out=sims)
+    np.exp(below, out=below)
+    product[0] *= lapse / options
+    for b in range(len(betas)):
+        if b:
+            sims *= sims
+            below *= below
+        total = sims.sum(0, dtype=np.float64)  # Σ exp(β·s_i)
+        product[1:, b] *= (1 - lapse) / (1 + total * below) + lapse / options

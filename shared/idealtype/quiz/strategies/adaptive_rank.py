@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,6 @@ from .adaptive_config import AdaptiveConfig
 from .adaptive_display import blend_vectors, particle_vectors
 from .adaptive_model import AdaptiveModel
 from .posterior import Posterior
-from .row_quantile import upper_quantile
 
 
 def top_particles(post: Posterior, cfg: AdaptiveConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -36,6 +36,25 @@ def top_particles(post: Posterior, cfg: AdaptiveConfig) -> tuple[np.ndarray, np.
     top = top[:cover]
     w = post.weights[top]
     return top, w / w.sum()
+
+
+def upper_quantile(values: np.ndarray, q: float) -> np.ndarray:
+    """np.quantile(values, q, axis=1) (linear interpolation), bit for bit, for a q near 1.
+
+    np.quantile partitions around both neighbouring order statistics (and the ends); one
+    partition around the lower one and the minimum of what lies above it give the same two
+    values at a fifth of the cost. The arithmetic is numpy's own (virtual index, lerp)."""
+    n = values.shape[1]
+    virtual = n * q + (1 + q * -1.0) - 1
+    below = math.floor(virtual)
+    gamma = virtual - below
+    part = np.partition(values, below, axis=1)
+    low = part[:, below]
+    if below + 1 >= n:
+        return low
+    high = part[:, below + 1:].min(1)
+    diff = high - low
+    return high - diff * (1 - gamma) if gamma >= 0.5 else low + diff * gamma
 
 
 def concentration(model: AdaptiveModel, post: Posterior, draws: int) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 from .adaptive_config import AdaptiveConfig
 from .adaptive_live import prune
 from .adaptive_model import AdaptiveModel, blend_weights
-from .adaptive_none import multiply_outside_option
+from .adaptive_none import multiply_declinable_pick, multiply_declined
 from .base import NONE_OF_THESE, RoundRecord, picked_rounds
 from .posterior_gauss import sample_ideals
 
@@ -200,10 +200,11 @@ def multiply_round_likelihoods(
     model: AdaptiveModel, differences: np.ndarray, choices: int, betas: np.ndarray,
     lapse: float, product: np.ndarray, groups: ParticleGroups | None = None,
 ) -> None:
-    """Multiplies into `product` ((len(betas), P) float64) each round's probability of its pick
-    under every particle of `groups` (default: all the model's), round after round.
-    `differences` is (R·(N−1), A): round_rows of forced rounds. Same values as choice_log_likelihood
-    over the particle cosines (up to float32 rounding, ~1e-6) in about half the time.
+    """Multiplies into `product` ((len(betas), P) float64, or (levels, len(betas), P): the
+    same factor for every bar level) each round's probability of its pick under every
+    particle of `groups` (default: all the model's), round after round. `differences` is
+    (R·(N−1), A): round_rows of forced rounds. Same values as choice_log_likelihood over the
+    particle cosines (up to float32 rounding, ~1e-6) in about half the time.
 
     P(pick | w) = 1 / Σ_i exp(β·(s_i − s_picked)), so per round only the N−1 differences to
     the picked face are gathered (a blend's difference is the same blend of the anchors'
@@ -286,29 +287,37 @@ def history_log_likelihood(
     kept: tuple[int, np.ndarray] | None = None,
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """(live set after all `rounds`: sorted particle rows, None = every particle;
-    (len(cfg.betas), its size) log-likelihood of the rounds). Starts from the cache's longest
-    prefix, or from `kept` = (k, live set after the first k rounds) from the quiz item when
-    that is further along, or from every particle; after each later round the hopeless
-    particles are pruned (adaptive_live.prune)."""
-    base = (model.key, cfg.betas, cfg.lapse)
+    (levels·len(cfg.betas), its size) log-likelihood of the rounds, level-major: one level
+    without "none of these" on offer, else 1 + len(cfg.none_bar_shares) bar levels
+    (adaptive_none)). Starts from the cache's longest prefix, or from `kept` = (k, live set
+    after the first k rounds) from the quiz item when that is further along, or from every
+    particle; after each later round the hopeless particles are pruned (adaptive_live.prune)."""
+    base = (model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares)
     keys, prefix = [], base
     for r in rounds:
         prefix = prefix + (r,)
         keys.append(prefix)
+    levels = 1 + len(cfg.none_bar_shares) if any(r.declinable for r in rounds) else 1
+    b = len(cfg.betas)
     done, cached = CACHE.longest_prefix(keys)
     live: np.ndarray | None = None
-    product = np.ones((len(cfg.betas), len(model.log_prior)), dtype=np.float64)
+    product = np.ones((levels * b, len(model.log_prior)), dtype=np.float64)
     if cached is not None:
         live, product = cached
     batched = 0  # rounds to compute without pruning: those the kept live set already saw
     if kept is not None and kept[0] > done:
         batched, live = kept
         done = 0
-        product = np.ones((len(cfg.betas), len(live)), dtype=np.float64)
+        product = np.ones((levels * b, len(live)), dtype=np.float64)
     todo = rounds[done:]
+    if len(product) < levels * b:
+        # Forced rounds so far, the first that offered "none of these" now: forced rounds
+        # say the same under every bar level.
+        product = np.tile(product, (levels, 1))
+    elif cached is not None and product is cached[1] and todo:
+        product = product.copy()
     if not todo:
         return live, np.log(product).astype(np.float32)
-    product = product.copy() if cached is not None and product is cached[1] else product
     betas = np.asarray(cfg.betas, dtype=np.float32)
     n = len(todo[0].shown)
     rows, starts = round_rows(todo, model, embeddings)
@@ -316,17 +325,17 @@ def history_log_likelihood(
     prior = np.exp(model.log_prior.astype(np.float64))
     for r, record in enumerate(todo):
         mine = rows[starts[r]:starts[r + 1]]
+        by_level = product.reshape(levels, b, -1)  # a view: same memory
         if record.declinable:
-            gaps = np.empty((n, groups.size), dtype=np.float32)
-            gather_particles(model, mine, gaps, groups)
-            bars = model.none_bars if live is None else model.none_bars[live]
+            gathered = np.empty((n, groups.size), dtype=np.float32)
+            gather_particles(model, mine, gathered, groups)
+            bars = model.none_bars if live is None else model.none_bars[:, live]
             if record.picked == NONE_OF_THESE:
-                gaps -= bars  # each face's cosine − the bar
+                multiply_declined(gathered, bars, betas, cfg.lapse, by_level)
             else:
-                gaps[-1] += bars  # the bar − the picked face's cosine
-            multiply_outside_option(gaps, betas, cfg.lapse, n + 1, product)
+                multiply_declinable_pick(gathered, bars, betas, cfg.lapse, by_level)
         else:
-            multiply_round_likelihoods(model, mine, n, betas, cfg.lapse, product, groups)
+            multiply_round_likelihoods(model, mine, n, betas, cfg.lapse, by_level, groups)
         if r < batched:  # the kept live set already saw this round: nothing more to drop
             continue
         score = product.max(0) * (prior if live is None else prior[live])
@@ -336,7 +345,7 @@ def history_log_likelihood(
             product = np.ascontiguousarray(product[:, keep])
             groups = particle_groups(model, live)
     CACHE.put(keys[-1], (live, product))
-    # Each factor is >= lapse/N, so 20 rounds stay far above float64's smallest number.
+    # Each factor is >= lapse/(N+1), so 20 rounds stay far above float64's smallest number.
     return live, np.log(product).astype(np.float32)
 
 
@@ -388,15 +397,16 @@ def posterior(
     rows = np.arange(len(model.log_prior)) if live is None else live
     joint = loglik + model.log_prior[None, rows]
     free = None
-    # The research variants below model forced choices only: after a "none of these" answer
-    # the plain posterior serves (it is exact for the particles it has).
-    forced = all(r.picked != NONE_OF_THESE for r in rounds)
+    # The research variants below model forced choices only: in quizzes that offer "none of
+    # these" the plain posterior serves (it is exact for the particles it has).
+    forced = not any(r.declinable for r in rounds)
     if forced and cfg.gauss_samples and cfg.gauss_prior_mass > 0:
         free, free_joint = continuous_samples(model, rounds, embeddings, cfg, joint)
         joint = np.concatenate([joint, free_joint], axis=1)
     mass = np.exp(joint - joint.max())
     weights = mass.sum(0, dtype=np.float64)
-    beta_weights = mass.sum(1, dtype=np.float64)
+    # Rows are (bar level, β) pairs, level-major (history_log_likelihood).
+    beta_weights = mass.sum(1, dtype=np.float64).reshape(-1, len(cfg.betas)).sum(0)
     n_anchor = len(rows)
     held = support(weights[:n_anchor], cfg.support)
     keep = rows[held]
