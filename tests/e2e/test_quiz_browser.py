@@ -343,11 +343,9 @@ def test_a_quiz_that_finds_the_type_early_says_so(new_page, gallery_root, server
     liked = index.centroids[15]
     # A fixed seed: on this 40-person gallery such a chooser plays all 10 rounds in about 8% of
     # random quizzes (measured over 200 seeds), which made a randomly seeded test flaky. With
-    # seed 2 the quiz ends after 6 rounds, so the assertions below still fail if it never does.
-    # Without "none of these": this chooser picks even when no face appeals, which a quiz that
-    # offers it reads as "this face clears my bar".
-    sid = api_post(server_url, "/api/sessions", {"choices": 4, "rounds": 10, "strategy": "adaptive",
-                                                 "seed": 2, "none_of_these": False})["session_id"]
+    # seed 2 the quiz ends after 7 rounds, so the assertions below still fail if it never does.
+    sid = api_post(server_url, "/api/sessions",
+                   {"choices": 4, "rounds": 10, "strategy": "adaptive", "seed": 2})["session_id"]
     page = new_page("en-US", DESKTOP)
     page.goto(f"/?session={sid}")
     wait_for_round(page, 0, 4)

@@ -12,6 +12,7 @@ from idealtype.quiz.pool import Pool
 from idealtype.quiz.service import QuizService
 from idealtype.quiz.strategies import NONE_OF_THESE, RoundRecord, get_strategy, round_rng
 from idealtype.quiz.strategies.adaptive_display import blend_vectors
+from idealtype.quiz.strategies.adaptive_live import DECLINABLE_EXTRA_FACES, prune
 from idealtype.quiz.strategies.adaptive_model import adaptive_model
 from idealtype.quiz.strategies.posterior import (
     CACHE,
@@ -44,10 +45,10 @@ def quiz(pool: Pool, ideal: np.ndarray, rounds: int, seed: int, declinable: bool
 
 
 def plain_log_likelihood(model, history, embeddings, cfg, rows) -> np.ndarray:
-    """(levels·len(betas), len(rows)), level-major: log P(answers | particle, β, bar level) by
-    Luce over the faces, plus the bar as one more option in rounds that offered "none of
-    these" (level 0: no bar, the person never declines), with the lapse spread over all
-    options; the particles' cosines from the anchors' (as the model's)."""
+    """(len(betas), len(rows)): log of the mean over bar levels of P(answers | particle, β,
+    bar level) by Luce over the faces, plus the bar as one more option in rounds that offered
+    "none of these" (level 0: no bar, the person never declines), with the lapse spread over
+    all options; the particles' cosines from the anchors' (as the model's)."""
     lapse, betas = cfg.lapse, np.asarray(cfg.betas)
     levels = 1 + len(cfg.none_bar_shares) if any(r.declinable for r in history) else 1
     out = np.zeros((levels, len(betas), len(rows)))
@@ -65,7 +66,8 @@ def plain_log_likelihood(model, history, embeddings, cfg, rows) -> np.ndarray:
             for b, beta in enumerate(betas):
                 z = np.exp(beta * (util - util.max(0)))
                 out[level, b] += np.log((1 - lapse) * z[chosen] / z.sum(0) + lapse / options)
-    return out.reshape(levels * len(betas), len(rows))
+    # The levels are equally likely a priori: summed out, as history_log_likelihood returns.
+    return np.log(np.exp(out).mean(0))
 
 
 def test_particle_bars_are_each_particles_order_statistics_of_the_sample(pool):
@@ -189,10 +191,12 @@ def level_mass(pool, history) -> np.ndarray:
     cfg = ADAPTIVE.cfg
     model = adaptive_model(pool, cfg)
     CACHE.clear()
-    live, loglik = history_log_likelihood(model, history, pool.index.embeddings, cfg)
+    history_log_likelihood(model, history, pool.index.embeddings, cfg)
+    # The per-level product it keeps: the cache's only entry, (live set, product).
+    live, product = next(iter(CACHE._data.values()))
     rows = np.arange(len(model.log_prior)) if live is None else live
-    joint = loglik.astype(np.float64) + model.log_prior[rows]
-    mass = np.exp(joint - joint.max()).sum(1).reshape(-1, len(cfg.betas)).sum(1)
+    mass = (product * np.exp(model.log_prior[rows].astype(np.float64))).sum(1)
+    mass = mass.reshape(-1, len(cfg.betas)).sum(1)
     return mass / mass.sum()
 
 
@@ -208,3 +212,15 @@ def test_how_choosy_a_person_is_is_learned(pool):
         choosy_bar = float(np.quantile(index.centroids @ ideal, 0.97))
         choosy = level_mass(pool, quiz(pool, ideal, 8, seed, bar=choosy_bar))
         assert np.argmax(choosy) == 1 + shares.index(0.03), choosy
+
+
+def test_rounds_that_offered_none_count_as_costlier_in_the_pruning_budget():
+    """A cold request's work is bounded by the live set: a round that offered "none of these"
+    costs as much as a forced one with DECLINABLE_EXTRA_FACES more faces."""
+    cfg = ADAPTIVE.cfg
+    score = np.linspace(1.0, 0.5, 28_600)  # nothing hopeless
+    assert len(prune(score, 5, 4, cfg)) == len(score)  # forced N=4: never capped
+    kept = prune(score, 5, 4, cfg, declinable=True)
+    cap = cfg.likelihood_budget // (6 * (3 + DECLINABLE_EXTRA_FACES))
+    assert len(kept) == max(cfg.support, cap * 7 // 8) < len(score)
+    np.testing.assert_array_equal(kept, np.arange(len(kept)))  # the heaviest

@@ -34,7 +34,16 @@ from .base import RoundRecord
 LIVE_FORMAT = "live/1"
 
 
-def prune(score: np.ndarray, rounds_done: int, choices: int, cfg: AdaptiveConfig) -> np.ndarray:
+# A round that offered "none of these" is counted as a forced round with this many more
+# faces. Its kernels alone (the bar levels, adaptive_none) cost as much as ~5 more faces
+# (28,600 particles, N=4: 0.35 ms forced vs 0.83-0.87 ms; N=8: 0.66 vs 1.20-1.23 ms); the
+# levels also make every round's pruning step 4x wider, hence 8 (bench/adaptive_latency.py,
+# "cold, none offered").
+DECLINABLE_EXTRA_FACES = 8
+
+
+def prune(score: np.ndarray, rounds_done: int, choices: int, cfg: AdaptiveConfig,
+          declinable: bool = False) -> np.ndarray:
     """Positions (sorted) of the particles to keep after `rounds_done` rounds, given each one's
     score = max over the decisiveness levels of likelihood × prior (float64, no logs).
 
@@ -51,10 +60,12 @@ def prune(score: np.ndarray, rounds_done: int, choices: int, cfg: AdaptiveConfig
        particles that displays and recommendations use. On LFW, in 20 simulated quizzes
        (N=8, M=20 and N=6, M=15), the particles it had dropped held at most 1.2% of the
        unpruned posterior's mass at the end (median ~0.003%), none more than 0.15%, and
-       no recommendation changed.
+       no recommendation changed. Rounds that offered "none of these" (`declinable`) count
+       DECLINABLE_EXTRA_FACES more faces each: there the cap binds from round 3 at N=4.
     A rule that would drop less than an eighth of the particles drops none."""
     keep = np.flatnonzero(score >= score.max() * np.exp(-cfg.prune_gap))
-    cap = cfg.likelihood_budget // ((rounds_done + 1) * max(choices - 1, 1))
+    per_round = max(choices - 1, 1) + (DECLINABLE_EXTRA_FACES if declinable else 0)
+    cap = cfg.likelihood_budget // ((rounds_done + 1) * per_round)
     if len(keep) > cap:
         # To 7/8 of the cap, so the next rounds' (slowly shrinking) caps need no cut.
         # Deterministic for equal input: same scores in the same order give the same set.

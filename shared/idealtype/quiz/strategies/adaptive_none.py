@@ -52,12 +52,15 @@ def multiply_declinable_pick(gaps: np.ndarray, bars: np.ndarray, betas: np.ndarr
     """Multiplies into `product` ((1 + K, len(betas), P) float64) the probability of a pick
     in a round that offered "none of these", per bar level and particle. `gaps` (N, P):
     the other faces' cosines minus the picked one's (N−1 rows), then minus the picked face's
-    cosine; `bars` (K, P). Used as scratch."""
+    cosine; `bars` (K, P). Used as scratch. Factors in float32 (each is ≥ ε/(N+1)), the
+    product over rounds in float64."""
     options = gaps.shape[0] + 1
     over = bars + gaps[-1]  # bar − the picked face's cosine
     faces = gaps[:-1]
     faces *= betas[0]
     over *= betas[0]
+    total = np.empty(faces.shape[1], dtype=np.float32)
+    factor = np.empty_like(over)
     with np.errstate(over="ignore"):  # an overflow means no chance: the factor is ε/options
         np.exp(faces, out=faces)
         np.exp(over, out=over)
@@ -65,10 +68,13 @@ def multiply_declinable_pick(gaps: np.ndarray, bars: np.ndarray, betas: np.ndarr
             if b:  # betas double: exp(2β·d) = exp(β·d)²
                 faces *= faces
                 over *= over
-            total = faces.sum(0, dtype=np.float64)
+            faces.sum(0, out=total)
             total += 1
             product[0, b] *= (1 - lapse) / total + lapse / options
-            product[1:, b] *= (1 - lapse) / (total + over) + lapse / options
+            np.add(over, total, out=factor)
+            np.divide(np.float32(1 - lapse), factor, out=factor)
+            factor += np.float32(lapse / options)
+            product[1:, b] *= factor
 
 
 def multiply_declined(sims: np.ndarray, bars: np.ndarray, betas: np.ndarray, lapse: float,
@@ -76,16 +82,24 @@ def multiply_declined(sims: np.ndarray, bars: np.ndarray, betas: np.ndarray, lap
     """Multiplies into `product` ((1 + K, len(betas), P) float64) the probability of "none of
     these" per bar level and particle: `sims` (N, P) the faces' cosines (used as scratch),
     `bars` (K, P). Without a bar it is only a lapse. Cosines are in [-1, 1] and β ≤ ~100, so
-    exp(β·s) and exp(−β·bar) stay finite in float32."""
+    exp(β·s) and exp(−β·bar) stay finite in float32; their product may overflow, which
+    means a face far above the bar: the factor is then the lapse's."""
     options = sims.shape[0] + 1
     sims *= betas[0]
     below = bars * -betas[0]
     np.exp(sims, out=sims)
     np.exp(below, out=below)
+    total = np.empty(sims.shape[1], dtype=np.float32)
+    factor = np.empty_like(below)
     product[0] *= lapse / options
-    for b in range(len(betas)):
-        if b:
-            sims *= sims
-            below *= below
-        total = sims.sum(0, dtype=np.float64)  # Σ exp(β·s_i)
-        product[1:, b] *= (1 - lapse) / (1 + total * below) + lapse / options
+    with np.errstate(over="ignore"):
+        for b in range(len(betas)):
+            if b:
+                sims *= sims
+                below *= below
+            sims.sum(0, out=total)  # Σ exp(β·s_i)
+            np.multiply(below, total, out=factor)
+            factor += 1
+            np.divide(np.float32(1 - lapse), factor, out=factor)
+            factor += np.float32(lapse / options)
+            product[1:, b] *= factor

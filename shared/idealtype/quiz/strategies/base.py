@@ -9,7 +9,8 @@ Contract (pure, numpy only, no I/O, no torch):
   `index.celebs[c]["rows"]` lists celebrity c's image rows; `index.centroids[c]` its normalized
   centroid; `index.clusters[c]` its k-means label. `pool.celeb_rows` (sorted) / `pool.mask` are
   the celebrities the quiz may show (tag filter applied).
-- `history` is the quiz so far, oldest first: one `RoundRecord(shown, picked)` per round with
+- `history` is the quiz so far, oldest first: one `RoundRecord(shown, picked, declinable)` per
+  round (`declinable`: the round offered "none of these" as an answer), with
   `shown` = image rows in display order and `picked` = the picked image row (None while that
   round is still open — `next_round` is only called when every round in history is answered),
   or NONE_OF_THESE when the person liked none of the faces (an answer too: the round counts,

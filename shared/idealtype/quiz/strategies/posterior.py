@@ -287,9 +287,9 @@ def history_log_likelihood(
     kept: tuple[int, np.ndarray] | None = None,
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """(live set after all `rounds`: sorted particle rows, None = every particle;
-    (levels·len(cfg.betas), its size) log-likelihood of the rounds, level-major: one level
-    without "none of these" on offer, else 1 + len(cfg.none_bar_shares) bar levels
-    (adaptive_none)). Starts from the cache's longest prefix, or from `kept` = (k, live set
+    (len(cfg.betas), its size) log-likelihood of the rounds, the person's bar summed out
+    when "none of these" was on offer: the product over rounds is kept per bar level, 1 +
+    len(cfg.none_bar_shares) of them, level-major (adaptive_none)). Starts from the cache's longest prefix, or from `kept` = (k, live set
     after the first k rounds) from the quiz item when that is further along, or from every
     particle; after each later round the hopeless particles are pruned (adaptive_live.prune)."""
     base = (model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares)
@@ -317,7 +317,7 @@ def history_log_likelihood(
     elif cached is not None and product is cached[1] and todo:
         product = product.copy()
     if not todo:
-        return live, np.log(product).astype(np.float32)
+        return live, marginal_log_likelihood(product, b)
     betas = np.asarray(cfg.betas, dtype=np.float32)
     n = len(todo[0].shown)
     rows, starts = round_rows(todo, model, embeddings)
@@ -339,14 +339,23 @@ def history_log_likelihood(
         if r < batched:  # the kept live set already saw this round: nothing more to drop
             continue
         score = product.max(0) * (prior if live is None else prior[live])
-        keep = prune(score, done + r + 1, n, cfg)
+        keep = prune(score, done + r + 1, n, cfg, record.declinable)
         if len(keep) < product.shape[1]:
             live = keep if live is None else live[keep]
             product = np.ascontiguousarray(product[:, keep])
             groups = particle_groups(model, live)
     CACHE.put(keys[-1], (live, product))
-    # Each factor is >= lapse/(N+1), so 20 rounds stay far above float64's smallest number.
-    return live, np.log(product).astype(np.float32)
+    return live, marginal_log_likelihood(product, len(cfg.betas))
+
+
+def marginal_log_likelihood(product: np.ndarray, n_betas: int) -> np.ndarray:
+    """(len(betas), P) float32 log-likelihood from a (levels·len(betas), P) product: the bar
+    levels (equally likely a priori) summed out, so the posterior sees one row per β. Each
+    factor is >= lapse/(N+1), so 20 rounds stay far above float64's smallest number."""
+    levels = len(product) // n_betas
+    if levels > 1:
+        product = product.reshape(levels, n_betas, -1).sum(0) / levels
+    return np.log(product).astype(np.float32)
 
 
 def anchor_usage(post: Posterior, n_anchors: int) -> np.ndarray:
@@ -405,8 +414,7 @@ def posterior(
         joint = np.concatenate([joint, free_joint], axis=1)
     mass = np.exp(joint - joint.max())
     weights = mass.sum(0, dtype=np.float64)
-    # Rows are (bar level, β) pairs, level-major (history_log_likelihood).
-    beta_weights = mass.sum(1, dtype=np.float64).reshape(-1, len(cfg.betas)).sum(0)
+    beta_weights = mass.sum(1, dtype=np.float64)
     n_anchor = len(rows)
     held = support(weights[:n_anchor], cfg.support)
     keep = rows[held]
