@@ -289,9 +289,10 @@ def history_log_likelihood(
     """(live set after all `rounds`: sorted particle rows, None = every particle;
     (len(cfg.betas), its size) log-likelihood of the rounds, the person's bar summed out
     when "none of these" was on offer: the product over rounds is kept per bar level, 1 +
-    len(cfg.none_bar_shares) of them, level-major (adaptive_none)). Starts from the cache's longest prefix, or from `kept` = (k, live set
-    after the first k rounds) from the quiz item when that is further along, or from every
-    particle; after each later round the hopeless particles are pruned (adaptive_live.prune)."""
+    len(cfg.none_bar_shares) of them, level-major (adaptive_none)). Starts from the cache's
+    longest prefix, or from `kept` = (k, live set after the first k rounds) from the quiz
+    item when that is further along, or from every particle; after each later round the
+    hopeless particles are pruned (adaptive_live.prune)."""
     base = (model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares)
     keys, prefix = [], base
     for r in rounds:
