@@ -11,7 +11,7 @@ from idealtype.quiz.errors import QuizError
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.service import QuizService
 from idealtype.quiz.strategies import NONE_OF_THESE, RoundRecord, get_strategy, round_rng
-from idealtype.quiz.strategies.adaptive_display import blend_vectors
+from idealtype.quiz.strategies.adaptive_display import blend_vectors, greedy_informative_set
 from idealtype.quiz.strategies.adaptive_live import DECLINABLE_EXTRA_FACES, prune
 from idealtype.quiz.strategies.adaptive_model import adaptive_model
 from idealtype.quiz.strategies.posterior import (
@@ -187,17 +187,12 @@ def test_a_quiz_that_does_not_offer_it_refuses_none_of_these(service):
 
 
 def level_mass(pool, history) -> np.ndarray:
-    """Posterior mass of each bar level (0: no bar, then cfg.none_bar_shares)."""
+    """The posterior over bar levels (0: no bar, then cfg.none_bar_shares)."""
     cfg = ADAPTIVE.cfg
-    model = adaptive_model(pool, cfg)
     CACHE.clear()
-    history_log_likelihood(model, history, pool.index.embeddings, cfg)
-    # The per-level product it keeps: the cache's only entry, (live set, product).
-    live, product = next(iter(CACHE._data.values()))
-    rows = np.arange(len(model.log_prior)) if live is None else live
-    mass = (product * np.exp(model.log_prior[rows].astype(np.float64))).sum(1)
-    mass = mass.reshape(-1, len(cfg.betas)).sum(1)
-    return mass / mass.sum()
+    weights = posterior(adaptive_model(pool, cfg), history, pool.index.embeddings, cfg).bar_weights
+    assert weights is not None and len(weights) == 1 + len(cfg.none_bar_shares)
+    return weights
 
 
 def test_how_choosy_a_person_is_is_learned(pool):
@@ -224,3 +219,17 @@ def test_rounds_that_offered_none_count_as_costlier_in_the_pruning_budget():
     cap = cfg.likelihood_budget // (6 * (3 + DECLINABLE_EXTRA_FACES))
     assert len(kept) == max(cfg.support, cap * 7 // 8) < len(score)
     np.testing.assert_array_equal(kept, np.arange(len(kept)))  # the heaviest
+
+
+def test_displays_count_none_as_an_answer_only_where_a_bar_can_be_met():
+    """With "none of these" on offer the display's information counts it as one more answer:
+    a bar nobody has (-inf everywhere) changes nothing, a bar above every face for half the
+    hypotheses changes which faces are informative."""
+    cfg = ADAPTIVE.cfg
+    rng = np.random.default_rng(0)
+    sims = rng.uniform(-0.2, 0.6, size=(40, 64)).astype(np.float32)
+    forced = greedy_informative_set(sims, 4, 16.0, cfg)
+    never = np.full(64, -np.inf, dtype=np.float32)
+    assert greedy_informative_set(sims, 4, 16.0, cfg, never) == forced
+    choosy = np.where(np.arange(64) < 32, 0.5, -np.inf).astype(np.float32)
+    assert greedy_informative_set(sims, 4, 16.0, cfg, choosy) != forced

@@ -73,7 +73,7 @@ class AdaptiveStrategy(Strategy):
         post = self._posterior(pool, history, refined=False, state=state)
         faces = informative_round(
             model, post, pool.index.embeddings, pool.celeb_rows, shown_celebs(pool, history),
-            choices, rng, self.cfg,
+            choices, rng, self.cfg, declinable=bool(history) and history[-1].declinable,
         )
         rounds = picked_rounds(history)
         return faces, live_state(model, rounds, post.live) if rounds else None

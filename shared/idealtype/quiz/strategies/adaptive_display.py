@@ -75,17 +75,21 @@ def set_information(fixed: np.ndarray, added: np.ndarray, lapse: float) -> np.nd
 
 
 def greedy_informative_set(
-    sims: np.ndarray, size: int, beta: float, cfg: AdaptiveConfig
+    sims: np.ndarray, size: int, beta: float, cfg: AdaptiveConfig,
+    outside: np.ndarray | None = None,
 ) -> list[int]:
     """Indices of `size` rows of `sims` (candidates × particles) chosen greedily by information:
     the best pair among the candidates whose appeal varies most across hypotheses, then one
-    face at a time from all candidates."""
+    face at a time from all candidates. `outside` (particles,): the utility of "none of these"
+    under each particle when the round offers it (its bar; -inf: never), an answer too."""
     spread = np.argsort(-sims.std(1))[: cfg.pair_pool]
     i, j = np.triu_indices(len(spread), 1)
     first, second = sims[spread[i]], sims[spread[j]]
     reference = np.maximum(first, second)
-    best = int(np.argmax(set_information(appeal(first, reference, beta)[:, None],
-                                         appeal(second, reference, beta), cfg.lapse)))
+    fixed = appeal(first, reference, beta)[:, None]
+    if outside is not None:
+        fixed = np.concatenate([fixed, appeal(outside[None], reference, beta)[:, None]], axis=1)
+    best = int(np.argmax(set_information(fixed, appeal(second, reference, beta), cfg.lapse)))
     chosen = [int(spread[i[best]]), int(spread[j[best]])]
     rest = np.setdiff1d(np.arange(len(sims)), chosen)
     info = np.zeros(len(rest))  # each remaining candidate's value at the last step
@@ -96,8 +100,12 @@ def greedy_informative_set(
             # one step to the next; its cost grows with the set).
             rest = rest[np.sort(np.argpartition(-info, cfg.late_candidates - 1)[: cfg.late_candidates])]
         # One exp per candidate and particle per step, relative to the chosen faces' best.
-        z = appeal(sims, sims[chosen].max(0), beta)
-        info = set_information(z[chosen][None], z[rest], cfg.lapse)
+        reference = sims[chosen].max(0)
+        z = appeal(sims, reference, beta)
+        fixed = z[chosen]
+        if outside is not None:
+            fixed = np.concatenate([fixed, appeal(outside[None], reference, beta)])
+        info = set_information(fixed[None], z[rest], cfg.lapse)
         best = int(np.argmax(info))
         chosen.append(int(rest[best]))
         rest, info = np.delete(rest, best), np.delete(info, best)
@@ -148,13 +156,21 @@ def informative_round(
     choices: int,
     rng: np.random.Generator,
     cfg: AdaptiveConfig,
+    declinable: bool = False,
 ) -> list[int]:
-    """Image rows of `choices` different, not yet shown people forming an informative round."""
+    """Image rows of `choices` different, not yet shown people forming an informative round
+    (`declinable`: it offers "none of these", an answer whose information counts too)."""
     sampled = rng.choice(len(post.weights), size=cfg.sampled_particles, p=post.weights)
     vectors = particle_vectors(model, post, sampled)
     people = candidate_people(model, post, sampled, vectors, pool_rows, avoid, rng, cfg)
     faces = model.face_of[people]
     sims = np.asarray(embeddings[faces], dtype=np.float32) @ vectors.T
     beta = float(post.beta_weights @ np.asarray(cfg.betas))
-    chosen = greedy_informative_set(sims, choices, beta, cfg)
+    outside = None
+    if declinable and post.bar_weights is not None and post.ids is not None:
+        # Each sampled hypothesis with a bar level drawn from the posterior over levels.
+        level = rng.choice(len(post.bar_weights), size=len(sampled), p=post.bar_weights)
+        bars = model.none_bars[np.maximum(level - 1, 0), post.ids[sampled]]
+        outside = np.where(level > 0, bars, -np.inf).astype(np.float32)
+    chosen = greedy_informative_set(sims, choices, beta, cfg, outside)
     return [int(faces[i]) for i in rng.permutation(chosen)]

@@ -39,6 +39,9 @@ class Posterior:
     # The model's particles still considered after these rounds (sorted rows; None = all):
     # what the quiz item keeps for the next request (adaptive_live.py)
     live: np.ndarray | None = None
+    # Posterior over the person's bar levels (adaptive_none: "no bar", then each share) when
+    # rounds offered "none of these"; None otherwise.
+    bar_weights: np.ndarray | None = None
 
 
 def anchor_cosines(model: AdaptiveModel, faces: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
@@ -318,7 +321,7 @@ def history_log_likelihood(
     elif cached is not None and product is cached[1] and todo:
         product = product.copy()
     if not todo:
-        return live, marginal_log_likelihood(product, b)
+        return live, marginal_log_likelihood(product, cfg)
     betas = np.asarray(cfg.betas, dtype=np.float32)
     n = len(todo[0].shown)
     rows, starts = round_rows(todo, model, embeddings)
@@ -346,13 +349,31 @@ def history_log_likelihood(
             product = np.ascontiguousarray(product[:, keep])
             groups = particle_groups(model, live)
     CACHE.put(keys[-1], (live, product))
-    return live, marginal_log_likelihood(product, len(cfg.betas))
+    return live, marginal_log_likelihood(product, cfg)
 
 
-def marginal_log_likelihood(product: np.ndarray, n_betas: int) -> np.ndarray:
+def bar_level_weights(model: AdaptiveModel, rounds: Sequence[RoundRecord],
+                      cfg: AdaptiveConfig) -> np.ndarray | None:
+    """Posterior over the bar levels after `rounds`, from the per-level product that
+    history_log_likelihood has just cached for them (None if it is gone already)."""
+    hit = CACHE.longest_prefix([(model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares,
+                                 *rounds)])[1]
+    if hit is None:
+        return None
+    live, product = hit
+    prior = np.exp(model.log_prior.astype(np.float64))
+    mass = product @ (prior if live is None else prior[live])  # (levels·betas,)
+    mass = mass.reshape(-1, len(cfg.betas)).sum(1)  # (the levels are equally likely a priori)
+    return mass / mass.sum()
+
+
+def marginal_log_likelihood(product: np.ndarray, cfg: AdaptiveConfig) -> np.ndarray:
     """(len(betas), P) float32 log-likelihood from a (levels·len(betas), P) product: the bar
     levels (equally likely a priori) summed out, so the posterior sees one row per β. Each
-    factor is >= lapse/(N+1), so 20 rounds stay far above float64's smallest number."""
+    factor is >= lapse/(N+1), so 20 rounds stay far above float64's smallest number. (A prior
+    favouring "no bar", 0.5, helped no one in the LFW eval: the display then lost more for
+    choosy people than it won for those who never answer none.)"""
+    n_betas = len(cfg.betas)
     levels = len(product) // n_betas
     if levels > 1:
         product = product.reshape(levels, n_betas, -1).sum(0) / levels
@@ -432,7 +453,8 @@ def posterior(
         from .posterior_mcmc import resample_move  # (it builds on this module)
 
         post = resample_move(model, post, rounds, embeddings, cfg)
-    return replace(post, live=live)  # (the variants build new posteriors)
+    return replace(post, live=live, bar_weights=None if forced else bar_level_weights(
+        model, rounds, cfg))  # (the variants build new posteriors)
 
 
 def continuous_samples(
