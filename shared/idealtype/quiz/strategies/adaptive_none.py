@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 
+from .anchor_blends import blend_rows
+
 BAR_CHUNK = 4096  # particles per step (a 1024-sample chunk is 16 MB of float32)
 
 
@@ -37,11 +39,8 @@ def particle_bars(anchor_sample: np.ndarray, components: np.ndarray, coefs: np.n
     kth = [s - max(1, math.ceil(share * s)) for share in shares]
     bars = np.empty((len(shares), len(components)), dtype=np.float32)
     for start in range(0, len(components), BAR_CHUNK):
-        comps, cf = components[start:start + BAR_CHUNK], coefs[start:start + BAR_CHUNK]
-        sims = anchor_sample[comps[:, 0]] * cf[:, :1]
-        for j in range(1, comps.shape[1]):
-            used = cf[:, j] != 0
-            sims[used] += anchor_sample[comps[used, j]] * cf[used, j, None]
+        sims = blend_rows(anchor_sample, components[start:start + BAR_CHUNK],
+                          coefs[start:start + BAR_CHUNK])
         sims.partition(sorted(set(kth)), axis=1)
         bars[:, start:start + BAR_CHUNK] = sims[:, kth].T
     return bars

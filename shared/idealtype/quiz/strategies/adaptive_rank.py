@@ -23,6 +23,7 @@ import numpy as np
 from .adaptive_config import AdaptiveConfig
 from .adaptive_display import blend_vectors, particle_vectors
 from .adaptive_model import AdaptiveModel
+from .anchor_blends import blend_rows
 from .posterior import Posterior
 
 
@@ -153,12 +154,7 @@ def sample_cosines(model: AdaptiveModel, basis: RankBasis) -> np.ndarray:
     Continuous samples (explicit vectors) take the product."""
     out = np.empty((len(basis.pi), model.anchor_sample.shape[1]), dtype=np.float32)
     blend = basis.anchored
-    comps, coefs = basis.components[blend], basis.coefs[blend]
-    acc = model.anchor_sample[comps[:, 0]] * coefs[:, :1]
-    for j in range(1, comps.shape[1]):
-        used = np.flatnonzero(coefs[:, j])  # singles and pairs leave slots empty (they add 0)
-        acc[used] += model.anchor_sample[comps[used, j]] * coefs[used, j, None]
-    out[blend] = acc
+    out[blend] = blend_rows(model.anchor_sample, basis.components[blend], basis.coefs[blend])
     if not blend.all():
         out[~blend] = basis.vectors[~blend] @ model.table.sample.T
     return out

@@ -282,6 +282,16 @@ class LikelihoodCache:
 CACHE = LikelihoodCache()
 
 
+def likelihood_keys(model: AdaptiveModel, rounds: Sequence[RoundRecord],
+                    cfg: AdaptiveConfig) -> list[tuple]:
+    """The LikelihoodCache's keys of the likelihood after each prefix of `rounds`."""
+    keys, prefix = [], (model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares)
+    for r in rounds:
+        prefix = prefix + (r,)
+        keys.append(prefix)
+    return keys
+
+
 def history_log_likelihood(
     model: AdaptiveModel,
     rounds: Sequence[RoundRecord],
@@ -296,11 +306,7 @@ def history_log_likelihood(
     longest prefix, or from `kept` = (k, live set after the first k rounds) from the quiz
     item when that is further along, or from every particle; after each later round the
     hopeless particles are pruned (adaptive_live.prune)."""
-    base = (model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares)
-    keys, prefix = [], base
-    for r in rounds:
-        prefix = prefix + (r,)
-        keys.append(prefix)
+    keys = likelihood_keys(model, rounds, cfg)
     levels = 1 + len(cfg.none_bar_shares) if any(r.declinable for r in rounds) else 1
     b = len(cfg.betas)
     done, cached = CACHE.longest_prefix(keys)
@@ -356,8 +362,7 @@ def bar_level_weights(model: AdaptiveModel, rounds: Sequence[RoundRecord],
                       cfg: AdaptiveConfig) -> np.ndarray | None:
     """Posterior over the bar levels after `rounds`, from the per-level product that
     history_log_likelihood has just cached for them (None if it is gone already)."""
-    hit = CACHE.longest_prefix([(model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares,
-                                 *rounds)])[1]
+    hit = CACHE.longest_prefix(likelihood_keys(model, rounds, cfg)[-1:])[1]
     if hit is None:
         return None
     live, product = hit
