@@ -14,7 +14,7 @@ import numpy as np
 
 from .adaptive_config import AdaptiveConfig
 from .adaptive_model import AdaptiveModel
-from .posterior import Posterior
+from .posterior import Posterior, anchor_products
 
 
 def particle_vectors(model: AdaptiveModel, post: Posterior, particles: np.ndarray) -> np.ndarray:
@@ -134,9 +134,10 @@ def candidate_people(
         # Continuous samples name no people: take the anchor nearest to a few of them.
         free = vectors[sampled >= len(post.components)][: cfg.free_probes]
         from_particles = np.r_[from_particles, model.anchors[np.argmax(free @ model.anchor_vectors.T, axis=1)]]
-    # Near the mean among the anchors only: a scan of a 100k pool would cost a request's budget.
+    # Near the mean among the anchors only: a scan of a 100k pool would cost a request's budget
+    # (and in the anchors' subspace when they have one: 1/5 of the 12 MB read, posterior.py).
     n_near = min(len(model.anchors) - 1, cfg.near_mean_people + len(avoid))
-    near = model.anchors[np.argpartition(-(model.anchor_vectors @ mean), n_near)[:n_near]]
+    near = model.anchors[np.argpartition(-anchor_products(model, mean[None])[0], n_near)[:n_near]]
     n_explore = min(len(pool_rows), cfg.exploration_people + len(avoid))
     explore = rng.choice(pool_rows, size=n_explore, replace=False)
     people = np.unique(np.concatenate([from_particles, near, explore]))

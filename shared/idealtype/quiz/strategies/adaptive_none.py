@@ -46,34 +46,52 @@ def particle_bars(anchor_sample: np.ndarray, components: np.ndarray, coefs: np.n
     return bars
 
 
+def bar_powers(x: np.ndarray, sign: float, betas: np.ndarray, out: np.ndarray) -> None:
+    """out[k, b] = exp(sign·β_b·x[k]) for (K, P) `x` (it may be out[:, 0]) into (K,
+    len(betas), P) float32. The betas double from one level to the next: exp(2β·x) =
+    exp(β·x)²."""
+    np.multiply(x, np.float32(sign * betas[0]), out=out[:, 0])
+    np.exp(out[:, 0], out=out[:, 0])
+    for b in range(1, len(betas)):
+        np.multiply(out[:, b - 1], out[:, b - 1], out=out[:, b])
+
+
+def face_totals(faces: np.ndarray, betas: np.ndarray) -> np.ndarray:
+    """(len(betas), P) float32 Σ_i exp(β_b·faces[i]) over the rows of (F, P) `faces` (used as
+    scratch)."""
+    totals = np.empty((len(betas), faces.shape[1]), dtype=np.float32)
+    faces *= betas[0]
+    np.exp(faces, out=faces)
+    for b in range(len(betas)):
+        if b:
+            faces *= faces
+        faces.sum(0, out=totals[b])
+    return totals
+
+
 def multiply_declinable_pick(gaps: np.ndarray, bars: np.ndarray, betas: np.ndarray,
                              lapse: float, product: np.ndarray) -> None:
     """Multiplies into `product` ((1 + K, len(betas), P) float64) the probability of a pick
     in a round that offered "none of these", per bar level and particle. `gaps` (N, P):
     the other faces' cosines minus the picked one's (N−1 rows), then minus the picked face's
     cosine; `bars` (K, P). Used as scratch. Factors in float32 (each is ≥ ε/(N+1)), the
-    product over rounds in float64."""
+    product over rounds in float64; every level and β in one array operation each (the
+    particles are few once pruned, so the count of numpy calls is most of the cost)."""
     options = gaps.shape[0] + 1
-    over = bars + gaps[-1]  # bar − the picked face's cosine
-    faces = gaps[:-1]
-    faces *= betas[0]
-    over *= betas[0]
-    total = np.empty(faces.shape[1], dtype=np.float32)
-    factor = np.empty_like(over)
+    keep, floor = np.float32(1 - lapse), np.float32(lapse / options)
+    over = np.empty((len(bars), len(betas), bars.shape[1]), dtype=np.float32)
     with np.errstate(over="ignore"):  # an overflow means no chance: the factor is ε/options
-        np.exp(faces, out=faces)
-        np.exp(over, out=over)
-        for b in range(len(betas)):
-            if b:  # betas double: exp(2β·d) = exp(β·d)²
-                faces *= faces
-                over *= over
-            faces.sum(0, out=total)
-            total += 1
-            product[0, b] *= (1 - lapse) / total + lapse / options
-            np.add(over, total, out=factor)
-            np.divide(np.float32(1 - lapse), factor, out=factor)
-            factor += np.float32(lapse / options)
-            product[1:, b] *= factor
+        np.add(bars, gaps[-1], out=over[:, 0])  # bar − the picked face's cosine
+        bar_powers(over[:, 0], 1.0, betas, over)
+        totals = face_totals(gaps[:-1], betas)
+        totals += 1
+        over += totals
+        np.divide(keep, over, out=over)
+        over += floor
+        product[1:] *= over
+        np.divide(keep, totals, out=totals)
+        totals += floor
+        product[0] *= totals
 
 
 def multiply_declined(sims: np.ndarray, bars: np.ndarray, betas: np.ndarray, lapse: float,
@@ -84,21 +102,14 @@ def multiply_declined(sims: np.ndarray, bars: np.ndarray, betas: np.ndarray, lap
     exp(β·s) and exp(−β·bar) stay finite in float32; their product may overflow, which
     means a face far above the bar: the factor is then the lapse's."""
     options = sims.shape[0] + 1
-    sims *= betas[0]
-    below = bars * -betas[0]
-    np.exp(sims, out=sims)
-    np.exp(below, out=below)
-    total = np.empty(sims.shape[1], dtype=np.float32)
-    factor = np.empty_like(below)
+    keep, floor = np.float32(1 - lapse), np.float32(lapse / options)
+    below = np.empty((len(bars), len(betas), bars.shape[1]), dtype=np.float32)
+    bar_powers(bars, -1.0, betas, below)
+    totals = face_totals(sims, betas)  # Σ exp(β·s_i)
     product[0] *= lapse / options
     with np.errstate(over="ignore"):
-        for b in range(len(betas)):
-            if b:
-                sims *= sims
-                below *= below
-            sims.sum(0, out=total)  # Σ exp(β·s_i)
-            np.multiply(below, total, out=factor)
-            factor += 1
-            np.divide(np.float32(1 - lapse), factor, out=factor)
-            factor += np.float32(lapse / options)
-            product[1:, b] *= factor
+        below *= totals
+        below += 1
+        np.divide(keep, below, out=below)
+        below += floor
+        product[1:] *= below

@@ -310,15 +310,14 @@ def history_log_likelihood(
     levels = 1 + len(cfg.none_bar_shares) if any(r.declinable for r in rounds) else 1
     b = len(cfg.betas)
     done, cached = CACHE.longest_prefix(keys)
-    live: np.ndarray | None = None
-    product = np.ones((levels * b, len(model.log_prior)), dtype=np.float64)
-    if cached is not None:
-        live, product = cached
+    live, product = cached if cached is not None else (None, None)
     batched = 0  # rounds to compute without pruning: those the kept live set already saw
     if kept is not None and kept[0] > done:
         batched, live = kept
-        done = 0
-        product = np.ones((levels * b, len(live)), dtype=np.float64)
+        done, product = 0, None
+    if product is None:
+        size = len(model.log_prior) if live is None else len(live)
+        product = np.ones((levels * b, size), dtype=np.float64)
     todo = rounds[done:]
     if len(product) < levels * b:
         # Forced rounds so far, the first that offered "none of these" now: forced rounds
@@ -332,14 +331,17 @@ def history_log_likelihood(
     n = len(todo[0].shown)
     rows, starts = round_rows(todo, model, embeddings)
     groups = particle_groups(model, live)
-    prior = np.exp(model.log_prior.astype(np.float64))
+    log_prior = model.log_prior if live is None else model.log_prior[live]
+    prior = np.exp(log_prior.astype(np.float64))  # the live particles'
+    bars = None  # the live particles' bars (adaptive_none), once a round offered "none"
     for r, record in enumerate(todo):
         mine = rows[starts[r]:starts[r + 1]]
         by_level = product.reshape(levels, b, -1)  # a view: same memory
         if record.declinable:
             gathered = np.empty((n, groups.size), dtype=np.float32)
             gather_particles(model, mine, gathered, groups)
-            bars = model.none_bars if live is None else model.none_bars[:, live]
+            if bars is None:
+                bars = model.none_bars if live is None else model.none_bars[:, live]
             if record.picked == NONE_OF_THESE:
                 multiply_declined(gathered, bars, betas, cfg.lapse, by_level)
             else:
@@ -348,12 +350,14 @@ def history_log_likelihood(
             multiply_round_likelihoods(model, mine, n, betas, cfg.lapse, by_level, groups)
         if r < batched:  # the kept live set already saw this round: nothing more to drop
             continue
-        score = product.max(0) * (prior if live is None else prior[live])
+        score = product.max(0) * prior
         keep = prune(score, done + r + 1, n, cfg, record.declinable)
         if len(keep) < product.shape[1]:
             live = keep if live is None else live[keep]
             product = np.ascontiguousarray(product[:, keep])
+            prior = prior[keep]
             groups = particle_groups(model, live)
+            bars = None
     CACHE.put(keys[-1], (live, product))
     return live, marginal_log_likelihood(product, cfg)
 
