@@ -11,9 +11,14 @@ from idealtype.quiz.errors import QuizError
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.service import QuizService
 from idealtype.quiz.strategies import NONE_OF_THESE, RoundRecord, get_strategy, round_rng
-from idealtype.quiz.strategies.adaptive_display import blend_vectors, greedy_informative_set
+from idealtype.quiz.strategies.adaptive_display import (
+    blend_vectors,
+    greedy_informative_set,
+    informative_round,
+)
 from idealtype.quiz.strategies.adaptive_live import DECLINABLE_EXTRA_FACES, prune
 from idealtype.quiz.strategies.adaptive_model import adaptive_model
+from idealtype.quiz.strategies.base import shown_celebs
 from idealtype.quiz.strategies.posterior import (
     CACHE,
     anchor_cosines,
@@ -233,3 +238,24 @@ def test_displays_count_none_as_an_answer_only_where_a_bar_can_be_met():
     assert greedy_informative_set(sims, 4, 16.0, cfg, never) == forced
     choosy = np.where(np.arange(64) < 32, 0.5, -np.inf).astype(np.float32)
     assert greedy_informative_set(sims, 4, 16.0, cfg, choosy) != forced
+
+
+def test_displays_count_none_only_once_the_person_has_answered_it(pool):
+    """Until a person first answers "none of these", their rounds are chosen as in a forced
+    quiz (counting it as an answer cost people who never use it type precision in the LFW
+    eval); from then on the displays count it."""
+    cfg, emb = ADAPTIVE.cfg, pool.index.embeddings
+    model = adaptive_model(pool, cfg)
+    ideal = pool.index.centroids[pool.celeb_rows[120]]
+    never = quiz(pool, ideal, 4, seed=5)
+    choosy = quiz(pool, ideal, 4, seed=5, bar=float(np.quantile(pool.index.centroids @ ideal, 0.97)))
+    assert all(r.picked != NONE_OF_THESE for r in never)
+    assert any(r.picked == NONE_OF_THESE for r in choosy)
+    for history, counts_none in ((never, False), (choosy, True)):
+        post = posterior(model, history, emb, cfg, refined=False)
+        shown = shown_celebs(pool, history)
+        faces = {flag: informative_round(model, post, emb, pool.celeb_rows, shown, 4,
+                                         round_rng(7, 4), cfg, declinable=flag)
+                 for flag in (False, True)}
+        assert faces[False] != faces[True]  # (else this history could not tell them apart)
+        assert ADAPTIVE.next_round(pool, history, 4, round_rng(7, 4)) == faces[counts_none]
