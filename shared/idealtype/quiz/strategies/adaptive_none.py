@@ -75,8 +75,7 @@ def multiply_declinable_pick(gaps: np.ndarray, bars: np.ndarray, betas: np.ndarr
     in a round that offered "none of these", per bar level and particle. `gaps` (N, P):
     the other faces' cosines minus the picked one's (N−1 rows), then minus the picked face's
     cosine; `bars` (K, P). Used as scratch. Factors in float32 (each is ≥ ε/(N+1)), the
-    product over rounds in float64; every level and β in one array operation each (the
-    particles are few once pruned, so the count of numpy calls is most of the cost)."""
+    product over rounds in float64; every level and β in one array operation each."""
     options = gaps.shape[0] + 1
     keep, floor = np.float32(1 - lapse), np.float32(lapse / options)
     over = np.empty((len(bars), len(betas), bars.shape[1]), dtype=np.float32)
