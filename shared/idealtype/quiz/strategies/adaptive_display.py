@@ -99,13 +99,14 @@ def greedy_informative_set(
             # to the set at the previous step (a face's value to the set changes slowly from
             # one step to the next; its cost grows with the set).
             rest = rest[np.sort(np.argpartition(-info, cfg.late_candidates - 1)[: cfg.late_candidates])]
-        # One exp per candidate and particle per step, relative to the chosen faces' best.
+        # One exp per chosen or remaining candidate and particle per step, relative to the
+        # chosen faces' best.
         reference = sims[chosen].max(0)
-        z = appeal(sims, reference, beta)
-        fixed = z[chosen]
+        z = appeal(sims[np.r_[chosen, rest]], reference, beta)
+        fixed = z[: len(chosen)]
         if outside is not None:
             fixed = np.concatenate([fixed, appeal(outside[None], reference, beta)])
-        info = set_information(fixed[None], z[rest], cfg.lapse)
+        info = set_information(fixed[None], z[len(chosen):], cfg.lapse)
         best = int(np.argmax(info))
         chosen.append(int(rest[best]))
         rest, info = np.delete(rest, best), np.delete(info, best)
