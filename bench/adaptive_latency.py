@@ -28,6 +28,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the serving entry points do
 
 import argparse
+import math
 import platform
 import time
 from pathlib import Path
@@ -43,9 +44,10 @@ from bench_index import (
 )
 
 from idealtype.blobstore import LocalBlobStore
+from idealtype.evaluation.users import Chooser, luce, offered_none
 from idealtype.index_format import load_index
 from idealtype.quiz.pool import Pool
-from idealtype.quiz.strategies import NONE_OF_THESE, RoundRecord, get_strategy, round_rng
+from idealtype.quiz.strategies import RoundRecord, get_strategy, round_rng
 from idealtype.quiz.strategies.adaptive_model import adaptive_model
 from idealtype.quiz.strategies.posterior import CACHE
 
@@ -64,15 +66,16 @@ def ms_stats(samples: list[float]) -> dict[str, float]:
 
 
 def time_quizzes(strategy, pool: Pool, choices: int, rounds: int, quizzes: int, cold: bool,
-                 offered_none: bool = False) -> dict:
+                 none_offered: bool = False) -> dict:
     """Runs `quizzes` quizzes whose simulated person picks the face nearest a hidden random
     celebrity; times the strategy call of every request (see the module docstring). With
-    `offered_none` the quiz offers "none of these" (as the API does by default) and the
+    `none_offered` the quiz offers "none of these" (as the API does by default) and the
     person answers it when no face reaches their bar (the top 10% of the pool)."""
     index = pool.index
     rng = np.random.default_rng(0)
-    centroids = np.asarray(index.centroids[pool.celeb_rows], dtype=np.float32)
-    bar_rank = int(np.ceil(NONE_BAR_SHARE * len(centroids)))
+    # The evaluation's noiseless person (β = ∞), with a bar when "none of these" is offered.
+    person = offered_none(math.inf, NONE_BAR_SHARE) if none_offered else luce(math.inf)
+    chooser = Chooser(person, index.embeddings, 0, index.centroids[pool.celeb_rows])
     times: dict[str, list[float]] = {call: [] for call in CALLS}
     state_bytes: list[int] = []  # JSON size of the state each pick keeps for the next one
 
@@ -100,7 +103,6 @@ def time_quizzes(strategy, pool: Pool, choices: int, rounds: int, quizzes: int, 
 
     for q in range(quizzes):
         ideal = index.centroids[int(rng.integers(index.n_celebs))]
-        bar = -np.partition(-(centroids @ ideal), bar_rank - 1)[bar_rank - 1] if offered_none else -2
         history: list[RoundRecord] = []
         # The quiz's creation draws the first round; every pick then runs pick_request. The
         # strategy's state goes through JSON, as a store keeps it.
@@ -108,9 +110,8 @@ def time_quizzes(strategy, pool: Pool, choices: int, rounds: int, quizzes: int, 
                             round_rng(q, 0), None)
         while shown is not None:
             kept = orjson.loads(orjson.dumps(kept))
-            sims = index.embeddings[shown] @ ideal
-            pick = NONE_OF_THESE if sims.max() < bar else shown[int(np.argmax(sims))]
-            history.append(RoundRecord(tuple(shown), pick, offered_none))
+            pick = chooser.choose(shown, ideal, rng)  # (β = ∞: the rng is not drawn from)
+            history.append(RoundRecord(tuple(shown), pick, none_offered))
             shown, kept = pick_request(history, q, kept)
             if shown is not None:
                 state_bytes.append(len(orjson.dumps(kept)))
@@ -155,7 +156,7 @@ def bench_gallery(name: str, index_dir, quizzes: int) -> tuple[dict, float]:
         warm = time_quizzes(adaptive, pool, choices, rounds, quizzes, cold=False)
         cold = time_quizzes(adaptive, pool, choices, rounds, quizzes, cold=True)
         cold_none = time_quizzes(adaptive, pool, choices, rounds, quizzes, cold=True,
-                                 offered_none=True)
+                                 none_offered=True)
         report["shapes"][shape] = {"random": base, "adaptive_warm": warm, "adaptive_cold": cold,
                                    "adaptive_cold_none_offered": cold_none}
         for call in CALLS:

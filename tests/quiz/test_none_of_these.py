@@ -95,7 +95,7 @@ def test_the_likelihood_is_luce_with_the_bar_as_an_option(pool, seed):
     history[1] = history[1]._replace(declinable=False, picked=history[1].shown[0])
     assert {r.picked == NONE_OF_THESE for r in history} == {True, False}
     CACHE.clear()
-    live, loglik = history_log_likelihood(model, history, index.embeddings, cfg)
+    live, loglik, _ = history_log_likelihood(model, history, index.embeddings, cfg)
     rows = np.arange(len(model.log_prior)) if live is None else live
     expected = plain_log_likelihood(model, history, index.embeddings, cfg, rows)
     np.testing.assert_allclose(loglik, expected, rtol=1e-4, atol=1e-3)
@@ -139,6 +139,7 @@ def test_warm_and_cold_requests_agree_on_a_quiz_with_none_answers(pool):
     cold = history_log_likelihood(model, history, index.embeddings, cfg)
     np.testing.assert_array_equal(warm[0], cold[0])
     np.testing.assert_array_equal(warm[1], cold[1])
+    np.testing.assert_array_equal(warm[2], cold[2])  # the posterior over bar levels
     rows = np.arange(len(model.log_prior)) if cold[0] is None else cold[0]
     np.testing.assert_allclose(cold[1], plain_log_likelihood(model, history, index.embeddings,
                                                              cfg, rows), rtol=1e-4, atol=1e-3)

@@ -23,10 +23,9 @@ from ..quiz.pool import Pool
 from ..quiz.strategies.adaptive_config import DEFAULT as ADAPTIVE_DEFAULT
 from ..quiz.strategies.adaptive_display import greedy_informative_set
 from ..quiz.strategies.base import (
-    NONE_OF_THESE,
     RoundRecord,
     Strategy,
-    picked_rounds,
+    face_rounds,
     picked_rows,
     random_images_of,
     sample_unused,
@@ -77,7 +76,7 @@ def pick_differences(
     """For the rounds with a face picked: (R, n_max, d) picked face minus each shown face, and
     (R, n_max) True where the slot holds a shown face (rounds may show different numbers of
     faces). The reference models forced choices: it leaves "none of these" answers out."""
-    rounds = [r for r in picked_rounds(history) if r.picked != NONE_OF_THESE]
+    rounds = face_rounds(history)
     n_max = max(len(r.shown) for r in rounds)
     diff = np.zeros((len(rounds), n_max, embeddings.shape[1]), dtype=np.float32)
     valid = np.zeros((len(rounds), n_max), dtype=bool)

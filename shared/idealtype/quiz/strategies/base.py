@@ -107,9 +107,14 @@ def picked_rounds(history: Sequence[RoundRecord]) -> list[RoundRecord]:
     return [r for r in history if r.picked is not None]
 
 
+def face_rounds(history: Sequence[RoundRecord]) -> list[RoundRecord]:
+    """The rounds answered with a face (not "none of these")."""
+    return [r for r in history if r.picked is not None and r.picked != NONE_OF_THESE]
+
+
 def picked_rows(history: Sequence[RoundRecord]) -> list[int]:
     """The picked faces' image rows (rounds answered "none of these" have none)."""
-    return [r.picked for r in picked_rounds(history) if r.picked != NONE_OF_THESE]
+    return [r.picked for r in face_rounds(history)]
 
 
 def shown_celebs(pool: Pool, history: Sequence[RoundRecord]) -> set[int]:

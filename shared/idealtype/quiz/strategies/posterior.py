@@ -282,31 +282,25 @@ class LikelihoodCache:
 CACHE = LikelihoodCache()
 
 
-def likelihood_keys(model: AdaptiveModel, rounds: Sequence[RoundRecord],
-                    cfg: AdaptiveConfig) -> list[tuple]:
-    """The LikelihoodCache's keys of the likelihood after each prefix of `rounds`."""
-    keys, prefix = [], (model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares)
-    for r in rounds:
-        prefix = prefix + (r,)
-        keys.append(prefix)
-    return keys
-
-
 def history_log_likelihood(
     model: AdaptiveModel,
     rounds: Sequence[RoundRecord],
     embeddings: np.ndarray,
     cfg: AdaptiveConfig,
     kept: tuple[int, np.ndarray] | None = None,
-) -> tuple[np.ndarray | None, np.ndarray]:
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """(live set after all `rounds`: sorted particle rows, None = every particle;
     (len(cfg.betas), its size) log-likelihood of the rounds, the person's bar summed out
     when "none of these" was on offer: the product over rounds is kept per bar level, 1 +
-    len(cfg.none_bar_shares) of them, level-major (adaptive_none)). Starts from the cache's
+    len(cfg.none_bar_shares) of them, level-major (adaptive_none); the posterior over those
+    levels, None when no round offered it). Starts from the cache's
     longest prefix, or from `kept` = (k, live set after the first k rounds) from the quiz
     item when that is further along, or from every particle; after each later round the
     hopeless particles are pruned (adaptive_live.prune)."""
-    keys = likelihood_keys(model, rounds, cfg)
+    keys, prefix = [], (model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares)
+    for r in rounds:  # the cache's key after each prefix of the rounds
+        prefix = prefix + (r,)
+        keys.append(prefix)
     levels = 1 + len(cfg.none_bar_shares) if any(r.declinable for r in rounds) else 1
     b = len(cfg.betas)
     done, cached = CACHE.longest_prefix(keys)
@@ -325,14 +319,14 @@ def history_log_likelihood(
         product = np.tile(product, (levels, 1))
     elif cached is not None and product is cached[1] and todo:
         product = product.copy()
+    log_prior = model.log_prior if live is None else model.log_prior[live]
+    prior = np.exp(log_prior.astype(np.float64))  # the live particles'
     if not todo:
-        return live, marginal_log_likelihood(product, cfg)
+        return live, marginal_log_likelihood(product, cfg), level_weights(product, prior, cfg)
     betas = np.asarray(cfg.betas, dtype=np.float32)
     n = len(todo[0].shown)
     rows, starts = round_rows(todo, model, embeddings)
     groups = particle_groups(model, live)
-    log_prior = model.log_prior if live is None else model.log_prior[live]
-    prior = np.exp(log_prior.astype(np.float64))  # the live particles'
     bars = None  # the live particles' bars (adaptive_none), once a round offered "none"
     for r, record in enumerate(todo):
         mine = rows[starts[r]:starts[r + 1]]
@@ -359,19 +353,16 @@ def history_log_likelihood(
             groups = particle_groups(model, live)
             bars = None
     CACHE.put(keys[-1], (live, product))
-    return live, marginal_log_likelihood(product, cfg)
+    return live, marginal_log_likelihood(product, cfg), level_weights(product, prior, cfg)
 
 
-def bar_level_weights(model: AdaptiveModel, rounds: Sequence[RoundRecord],
-                      cfg: AdaptiveConfig) -> np.ndarray | None:
-    """Posterior over the bar levels after `rounds`, from the per-level product that
-    history_log_likelihood has just cached for them (None if it is gone already)."""
-    hit = CACHE.longest_prefix(likelihood_keys(model, rounds, cfg)[-1:])[1]
-    if hit is None:
+def level_weights(product: np.ndarray, prior: np.ndarray,
+                  cfg: AdaptiveConfig) -> np.ndarray | None:
+    """Posterior over the bar levels from a (levels·len(betas), P) product and the P
+    particles' prior; None for a single level (no round offered "none of these")."""
+    if len(product) == len(cfg.betas):
         return None
-    live, product = hit
-    prior = np.exp(model.log_prior.astype(np.float64))
-    mass = product @ (prior if live is None else prior[live])  # (levels·betas,)
+    mass = product @ prior  # (levels·betas,)
     mass = mass.reshape(-1, len(cfg.betas)).sum(1)  # (the levels are equally likely a priori)
     return mass / mass.sum()
 
@@ -433,7 +424,7 @@ def posterior(
         return Posterior(model.components, model.coefs, single, w / w.sum(),
                          np.full(len(cfg.betas), 1 / len(cfg.betas)),
                          ids=np.arange(len(model.log_prior)))
-    live, loglik = history_log_likelihood(model, rounds, embeddings, cfg, kept)
+    live, loglik, bar_weights = history_log_likelihood(model, rounds, embeddings, cfg, kept)
     rows = np.arange(len(model.log_prior)) if live is None else live
     joint = loglik + model.log_prior[None, rows]
     free = None
@@ -462,8 +453,7 @@ def posterior(
         from .posterior_mcmc import resample_move  # (it builds on this module)
 
         post = resample_move(model, post, rounds, embeddings, cfg)
-    return replace(post, live=live, bar_weights=None if forced else bar_level_weights(
-        model, rounds, cfg))  # (the variants build new posteriors)
+    return replace(post, live=live, bar_weights=bar_weights)  # (variants build new posteriors)
 
 
 def continuous_samples(
