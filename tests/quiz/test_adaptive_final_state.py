@@ -5,6 +5,7 @@ state must be recomputed. Both session stores (DynamoDB against moto's server ov
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 import boto3
@@ -68,11 +69,12 @@ def test_result_from_the_final_state_equals_the_recomputed_one(facelike_pool, se
     for k in (1, 7, 20):
         assert_same_result(strategy.rank(pool, history, k, state=state),
                            strategy.rank(pool, history, k))
-    # The state is what the result is made from: another quiz's state gives that quiz's result.
+    # The state belongs to its quiz's picks: another quiz's state (same model) is not used.
     other = played(pool, 8, seed + 10)
-    from_other = strategy.rank(pool, history, 7, state=through_json(strategy.final_state(pool, other)))
-    assert_same_result(from_other, strategy.rank(pool, other, 7))
-    assert from_other[0].tolist() != recomputed[0].tolist()
+    other_state = through_json(strategy.final_state(pool, other))
+    assert other_state["model"] == state["model"] and other_state["history"] != state["history"]
+    assert_same_result(strategy.rank(pool, history, 7, state=other_state), recomputed)
+    assert strategy.rank(pool, other, 7)[0].tolist() != recomputed[0].tolist()
 
 
 def broken_states(state: dict) -> list[dict | None]:
@@ -122,16 +124,23 @@ def check_service_keeps_and_uses_the_state(service: QuizService, store: SessionS
     expected = by_similarity(get_strategy("adaptive").rank(pool, history, 7))
     result = service.result(sid, 7)
     assert_same_result((result.celeb_rows, result.cosines), expected)
-    # The result is made from the stored state (another quiz's state gives its result)...
+    # The result is made from the stored state: the same state with one person made certain
+    # (P = 1 that the ideal is them: the person bonus) recommends that person...
+    outsider = next(row for row in pool.celeb_rows.tolist() if row not in expected[0].tolist())
+    forged = {**stored.strategy_state,
+              "people": base64.b64encode(np.array([outsider], np.int32).tobytes()).decode(),
+              "person": base64.b64encode(np.array([1.0]).tobytes()).decode()}
+    stored.strategy_state, stored.revision = forged, stored.revision + 1
+    store.replace(stored, stored.revision - 1)
+    assert outsider in service.result(sid, 7).celeb_rows.tolist()
+    # ...while another quiz's state (made for other picks) is not used...
     other = store.get(finish_quiz(service, 6))
     stored.strategy_state, stored.revision = other.strategy_state, stored.revision + 1
     store.replace(stored, stored.revision - 1)
     borrowed = service.result(sid, 7)
-    assert_same_result((borrowed.celeb_rows, borrowed.cosines),
-                       (service.result(other.session_id, 7).celeb_rows,
-                        service.result(other.session_id, 7).cosines))
-    # ...and an item without one (written before it existed) or with a broken one still
-    # gets the recomputed result.
+    assert_same_result((borrowed.celeb_rows, borrowed.cosines), expected)
+    # ...and an item without one (written before it existed) or with a broken one gets the
+    # recomputed result too.
     for state in (None, {**other.strategy_state, "model": "another index|pool|model"}):
         stored.strategy_state, stored.revision = state, stored.revision + 1
         store.replace(stored, stored.revision - 1)

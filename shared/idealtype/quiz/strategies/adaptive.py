@@ -20,7 +20,7 @@ import numpy as np
 from ..pool import Pool
 from .adaptive_config import DEFAULT, AdaptiveConfig
 from .adaptive_display import informative_round
-from .adaptive_live import live_from_state, live_state
+from .adaptive_live import history_digest, live_from_state, live_state
 from .adaptive_model import adaptive_model
 from .adaptive_rank import RankBasis, concentration, rank_basis, recommend_from
 from .base import (
@@ -32,6 +32,7 @@ from .base import (
     register,
     shown_celebs,
 )
+from .blend_gibbs import pick_differences
 from .posterior import CACHE, Posterior, posterior
 
 
@@ -109,17 +110,22 @@ class AdaptiveStrategy(Strategy):
 
     def final_state(self, pool: Pool, history: Sequence[RoundRecord],
                     state: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
-        return self._rank_basis(pool, history, state).to_state(adaptive_model(pool, self.cfg))
+        return self._rank_basis(pool, history, state).to_state(
+            adaptive_model(pool, self.cfg), history_digest(picked_rounds(history)))
 
     def rank(
         self, pool: Pool, history: Sequence[RoundRecord], k: int,
         state: Mapping[str, Any] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         model = adaptive_model(pool, self.cfg)
-        basis = RankBasis.from_state(model, state, len(pool.celeb_rows))
+        rounds = picked_rounds(history)
+        digest = history_digest(rounds)
+        basis = RankBasis.from_state(model, state, len(pool.celeb_rows), digest)
         if basis is None:
             basis = self._rank_basis(pool, history, state)
-        return recommend_from(model, basis, pool.celeb_rows, k, self.cfg)
+        # The blend sampler's rng is seeded by the history: the same quiz, the same result.
+        return recommend_from(model, basis, pool.celeb_rows, k, self.cfg,
+                              pick_differences(rounds, pool.index.embeddings), int(digest, 16))
 
 
 register(AdaptiveStrategy)

@@ -66,6 +66,15 @@ class AdaptiveConfig:
     person_bonus: float = 7.0
     softness: float = 0.02  # cosine scale of the soft top-1% boundary
     liked_share: float = 0.01
+    # membership rule, liked sets from blend samples (blend_gibbs.py): Gibbs chains over
+    # equal-weight blends of 2 and 3 of the people nearest the posterior mean (0 = from the
+    # particles). Long quizzes get fewer candidates: at most `gibbs_budget` exps per result.
+    gibbs_candidates: int = 150
+    gibbs_counts: tuple[int, ...] = (2, 3)
+    gibbs_chains: int = 8
+    gibbs_sweeps: int = 6
+    gibbs_keep: int = 3
+    gibbs_budget: int = 1_200_000
     seed: int = 0
 
     @property

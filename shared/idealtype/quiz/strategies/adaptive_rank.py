@@ -3,7 +3,10 @@
 Rules (AdaptiveConfig.rank_rule):
 - `membership`: expected membership in the person's liked set (the top 1% of the pool by
   cosine to w), E_p[P(c ∈ top1%(w_p))]. A posterior split between two looks then recommends
-  people typical of each, not the blurry average nobody in either group resembles.
+  people typical of each, not the blurry average nobody in either group resembles. The w_p are
+  blends drawn given the picks by a Gibbs sampler over the people nearest the posterior mean
+  (blend_gibbs.py; `gibbs_candidates` 0: the posterior's own particles), since after a whole
+  quiz no fixed particle explains every pick.
 - `closeness`: cosine to the posterior mean direction (= expected cosine, up to scale).
 - `people`: posterior probability that c *is* the ideal (single-person hypotheses), then
   closeness — the "posterior over people" baseline.
@@ -24,6 +27,7 @@ from .adaptive_config import AdaptiveConfig
 from .adaptive_display import blend_vectors, particle_vectors
 from .adaptive_model import AdaptiveModel
 from .anchor_blends import blend_rows
+from .blend_gibbs import gibbs_blends
 from .posterior import Posterior
 
 
@@ -84,34 +88,38 @@ class RankBasis:
     pi: np.ndarray  # (T,) float64 their renormalized weights
     person: np.ndarray  # (G,) float64 P(pool person is the ideal | the ideal is one person)
     ids: np.ndarray | None  # (T,) the top particles' rows in the model, when all are its own
+    beta: float  # the posterior's mean decisiveness (the blend sampler's likelihood)
 
-    def to_state(self, model: AdaptiveModel) -> dict[str, Any] | None:
-        """A JSON-able copy (bit-exact; ~20 KB at N=4, M=10), or None when the top
+    def to_state(self, model: AdaptiveModel, history: str) -> dict[str, Any] | None:
+        """A JSON-able copy (bit-exact; ~20 KB at N=4, M=10) for the quiz whose answered
+        rounds have the digest `history` (adaptive_live.history_digest), or None when the top
         particles are not the model's own (research variants that refine the posterior)."""
         if self.ids is None:
             return None
         people = np.flatnonzero(self.person)
-        return {"format": STATE_FORMAT, "model": model.key,
+        return {"format": STATE_FORMAT, "model": model.key, "history": history, "beta": self.beta,
                 "ids": _pack(self.ids, np.int32), "pi": _pack(self.pi, np.float64),
                 "people": _pack(people, np.int32), "person": _pack(self.person[people], np.float64)}
 
     @classmethod
     def from_state(cls, model: AdaptiveModel, state: Mapping[str, Any] | None,
-                   n_pool: int) -> RankBasis | None:
+                   n_pool: int, history: str) -> RankBasis | None:
         """The basis kept by `to_state`, or None when there is none, it belongs to another
-        model (index version, pool or configuration) or it does not decode: then the caller
-        recomputes it from the history."""
-        if not state or state.get("format") != STATE_FORMAT or state.get("model") != model.key:
+        model (index version, pool or configuration) or another history, or it does not
+        decode: then the caller recomputes it from the history."""
+        if (not state or state.get("format") != STATE_FORMAT or state.get("model") != model.key
+                or state.get("history") != history):
             return None
         try:
             ids = _unpack(state["ids"], np.int32)
             pi = _unpack(state["pi"], np.float64)
             people = _unpack(state["people"], np.int32)
             values = _unpack(state["person"], np.float64)
+            beta = float(state["beta"])
         except (KeyError, TypeError, ValueError, binascii.Error):
             return None
         n_particles = len(model.log_prior)
-        if (not len(ids) or len(pi) != len(ids) or len(values) != len(people)
+        if (not len(ids) or len(pi) != len(ids) or len(values) != len(people) or not beta > 0
                 or ids.min() < 0 or ids.max() >= n_particles
                 or (len(people) and (people.min() < 0 or people.max() >= n_pool))):
             return None
@@ -119,10 +127,10 @@ class RankBasis:
         person[people] = values
         components, coefs = model.components[ids], model.coefs[ids]
         return cls(components, coefs, np.ones(len(ids), bool),
-                   blend_vectors(model, components, coefs), pi, person, ids)
+                   blend_vectors(model, components, coefs), pi, person, ids, beta)
 
 
-STATE_FORMAT = 1  # bump when RankBasis or what it means changes: older states are recomputed
+STATE_FORMAT = 2  # bump when RankBasis or what it means changes: older states are recomputed
 
 
 def _pack(values: np.ndarray, dtype: type) -> str:
@@ -143,7 +151,8 @@ def rank_basis(model: AdaptiveModel, post: Posterior, pool_rows: np.ndarray,
     coefs = np.zeros((len(top), 3), dtype=np.float32)
     components[anchored], coefs[anchored] = post.components[own], post.coefs[own]
     return RankBasis(components, coefs, anchored, particle_vectors(model, post, top), pi,
-                     person_probability(model, post, pool_rows), ids)
+                     person_probability(model, post, pool_rows), ids,
+                     float(post.beta_weights @ np.asarray(cfg.betas)))
 
 
 def sample_cosines(model: AdaptiveModel, basis: RankBasis) -> np.ndarray:
@@ -184,15 +193,37 @@ def person_probability(model: AdaptiveModel, post: Posterior, pool_rows: np.ndar
     return prob / max(prob.sum(), 1e-300)
 
 
+def blend_samples(centroids: np.ndarray, closeness: np.ndarray, diffs: np.ndarray, beta: float,
+                  cfg: AdaptiveConfig, seed: int) -> np.ndarray:
+    """(S, d) Gibbs samples of the ideal (blend_gibbs.py) over the candidates closest to the
+    posterior mean: `cfg.gibbs_candidates` of them, fewer when the quiz's picks would make the
+    sampler spend more than `cfg.gibbs_budget` exps (never fewer than MIN_GIBBS_CANDIDATES)."""
+    per_candidate = (max(diffs.shape[0] * diffs.shape[1], 1) * cfg.gibbs_sweeps
+                     * sum(cfg.gibbs_counts) * cfg.gibbs_chains)
+    count = min(len(centroids), cfg.gibbs_candidates,
+                max(MIN_GIBBS_CANDIDATES, cfg.gibbs_budget // per_candidate))
+    chosen = np.argsort(-closeness, kind="stable")[:count]
+    return gibbs_blends(centroids[chosen], diffs, beta, cfg.lapse, cfg.gibbs_counts,
+                        cfg.gibbs_chains, cfg.gibbs_sweeps, cfg.gibbs_keep,
+                        np.random.default_rng(seed))
+
+
+MIN_GIBBS_CANDIDATES = 32
+
+
 def recommend_from(
     model: AdaptiveModel,
     basis: RankBasis,
     pool_rows: np.ndarray,
     k: int,
     cfg: AdaptiveConfig,
+    diffs: np.ndarray | None = None,
+    seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(celebrity rows, each one's cosine to the posterior mean direction) of the k people most
-    likely in the liked set, from the posterior's RankBasis, most likely first."""
+    likely in the liked set, most likely first. The liked sets come from blend samples drawn
+    given `diffs` (the picks, blend_gibbs.pick_differences; rng seeded by `seed`) when
+    cfg.gibbs_candidates is set, else from the posterior's particles (RankBasis)."""
     vectors, pi, person = basis.vectors, basis.pi, basis.person
     mean = (pi @ vectors).astype(np.float32)  # float32: a float64 operand copies the centroids
     mean /= max(float(np.linalg.norm(mean)), 1e-12)
@@ -209,6 +240,10 @@ def recommend_from(
         score = closeness
     elif cfg.rank_rule == "people":
         score = person[cand]
+    elif diffs is not None and cfg.gibbs_candidates:
+        blends = blend_samples(centroids, closeness, diffs, basis.beta, cfg, seed)
+        membership = liked_membership(centroids @ blends.T, blends @ model.table.sample.T, cfg)
+        score = membership.mean(1) + cfg.person_bonus * person[cand]
     else:
         sample_sims = sample_cosines(model, basis)
         membership = liked_membership(centroids @ vectors.T, sample_sims, cfg)
