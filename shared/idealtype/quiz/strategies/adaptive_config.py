@@ -68,13 +68,15 @@ class AdaptiveConfig:
     liked_share: float = 0.01
     # membership rule, liked sets from blend samples (blend_gibbs.py): Gibbs chains over
     # equal-weight blends of 2 and 3 of the people nearest the posterior mean (0 = from the
-    # particles). Long quizzes get fewer candidates: at most `gibbs_budget` exps per result.
-    gibbs_candidates: int = 150
+    # particles). Longer quizzes get fewer candidates: at most `gibbs_budget` exps per result
+    # (~3 ms; N=4 M=10: 100 candidates, N=6 M=15: 40, N=8 M=20: 32). 150 candidates at N=4
+    # M=10 cost 1.5x as much for no gain beyond noise (+0.008 ±0.009 β=∞, -0.003 β=20).
+    gibbs_candidates: int = 100
     gibbs_counts: tuple[int, ...] = (2, 3)
     gibbs_chains: int = 8
     gibbs_sweeps: int = 6
     gibbs_keep: int = 3
-    gibbs_budget: int = 1_200_000
+    gibbs_budget: int = 720_000
     seed: int = 0
 
     @property
