@@ -3,9 +3,13 @@ the picks and point to the ideal, blend distinct people, and be a function of th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from idealtype.quiz.strategies.base import NONE_OF_THESE, RoundRecord
+from idealtype.quiz.strategies.adaptive import AdaptiveStrategy
+from idealtype.quiz.strategies.adaptive_config import DEFAULT
+from idealtype.quiz.strategies.base import NONE_OF_THESE, RoundRecord, information_bound, round_rng
 from idealtype.quiz.strategies.blend_gibbs import gibbs_blends, pick_differences
 
 
@@ -78,3 +82,21 @@ def test_the_samples_are_a_function_of_the_seed():
             for s in (1, 1, 2)]
     np.testing.assert_array_equal(draw[0], draw[1])
     assert not np.array_equal(draw[0], draw[2])
+
+
+def test_the_result_ranks_from_blend_samples_once_the_quiz_is_twice_the_bound_long(facelike_pool):
+    """600 people, N=4: the information bound is 4 rounds. Up to 7 answered rounds the result
+    is the particles' (as with the sampler off); from 8 on it is the samples'."""
+    pool = facelike_pool
+    assert information_bound(len(pool.celeb_rows), 4) == 4
+    sampled, particles = AdaptiveStrategy(), AdaptiveStrategy(replace(DEFAULT, gibbs_candidates=0))
+    ideal = pool.index.centroids[pool.celeb_rows[[5, 250]]].sum(0)
+    history: list[RoundRecord] = []
+    for r in range(10):
+        shown = particles.next_round(pool, history, 4, round_rng(11, r))
+        sims = pool.index.embeddings[shown] @ ideal
+        history.append(RoundRecord(tuple(shown), shown[int(np.argmax(sims))]))
+    for rounds in (3, 7):
+        a, b = sampled.rank(pool, history[:rounds], 7), particles.rank(pool, history[:rounds], 7)
+        np.testing.assert_array_equal(a[0], b[0])
+    assert sampled.rank(pool, history, 7)[0].tolist() != particles.rank(pool, history, 7)[0].tolist()
