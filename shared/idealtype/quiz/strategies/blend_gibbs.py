@@ -8,7 +8,9 @@ users, N=4, M=10) the true ideal's log-likelihood was −0.6 to −2.6 while the
 0.1-0.7. A Gibbs chain redraws one blended person at a time from its exact conditional over the
 candidates, so it moves through the C(G, 3) blends to ones that explain the picks. On the same
 histories (adaptive's displays), ranking from these samples instead of the particles raised type
-precision@7 by ~0.04-0.06 (β=∞ and β=20); see README "Recommendations from blend samples".
+precision@7 by 0.03-0.04 at N=4 M=10 and 0.02-0.04 in longer quizzes (β=∞ and β=20); see
+README "Recommendations from blend samples". The result uses them once a quiz is twice the
+information bound long (AdaptiveStrategy.rank).
 
 Likelihood as in posterior.py (Luce with the posterior's decisiveness β and lapse ε), for the
 rounds answered with a face; a "none of these" answer names no face and is left out. The
