@@ -67,9 +67,21 @@ def gibbs_blends(
     rounds, m = diffs.shape[:2]
     chain_size = np.repeat(np.asarray(counts), chains)  # (K,)
     width = int(chain_size.max())
-    state = np.full((len(chain_size), width), g)
-    for k, size in enumerate(chain_size):
-        state[k, :size] = rng.choice(g, size, replace=False)
+    people = np.vstack([candidates, np.zeros((1, candidates.shape[1]), dtype=candidates.dtype)])
+
+    def prior_draw() -> np.ndarray:
+        state = np.full((len(chain_size), width), g)
+        for k, size in enumerate(chain_size):
+            state[k, :size] = rng.choice(g, size, replace=False)
+        return state
+
+    def unit_blends(rows: np.ndarray) -> np.ndarray:
+        out = people[rows].sum(1)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    if rounds == 0:  # no face picked: the posterior is the prior (uniform blends)
+        return unit_blends(np.concatenate([prior_draw() for _ in range(keep)]))
+    state = prior_draw()
     gram = np.zeros((g + 1, g + 1), dtype=np.float32)
     gram[:g, :g] = candidates @ candidates.T
     dc = np.zeros((rounds * m, g + 1), dtype=np.float32)
@@ -81,8 +93,8 @@ def gibbs_blends(
     # Arrays are (…, chain, candidate): the long candidate axis innermost.
     slot_chains = [np.flatnonzero(chain_size > slot) for slot in range(width)]
     other_slots = [[j for j in range(width) if j != slot] for slot in range(width)]
-    for sweep in range(sweeps if rounds else keep):
-        for slot in range(width if rounds else 0):
+    for sweep in range(sweeps):
+        for slot in range(width):
             k = slot_chains[slot]  # the chains with a person in this slot
             others = state[k][:, other_slots[slot]]  # (K, width − 1), "nobody" = g
             cs = gram[others, :g].sum(1)  # (K, G) c·s
@@ -106,12 +118,6 @@ def gibbs_blends(
             cdf = np.cumsum(np.exp(loglik, dtype=np.float64), axis=1)
             u = rng.random(len(k)) * cdf[:, -1]
             state[k, slot] = np.minimum((cdf < u[:, None]).sum(1), g - 1)
-        if sweep >= (sweeps - keep if rounds else 0):
+        if sweep >= sweeps - keep:
             samples.append(state.copy())
-        if not rounds:  # no face picked: the prior (uniform blends), one fresh draw per sample
-            for k, size in enumerate(chain_size):
-                state[k, :size] = rng.choice(g, size, replace=False)
-    rows = np.concatenate(samples)
-    people = np.vstack([candidates, np.zeros((1, candidates.shape[1]), dtype=candidates.dtype)])
-    out = people[rows].sum(1)
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
+    return unit_blends(np.concatenate(samples))
