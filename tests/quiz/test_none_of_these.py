@@ -19,6 +19,7 @@ from idealtype.quiz.strategies.adaptive_display import (
 from idealtype.quiz.strategies.adaptive_live import DECLINABLE_EXTRA_FACES, prune
 from idealtype.quiz.strategies.adaptive_model import adaptive_model
 from idealtype.quiz.strategies.base import shown_celebs
+from idealtype.quiz.strategies.blend_gibbs import pick_differences
 from idealtype.quiz.strategies.posterior import (
     CACHE,
     anchor_cosines,
@@ -255,8 +256,10 @@ def test_displays_count_none_only_once_the_person_has_answered_it(pool):
     for history, counts_none in ((never, False), (choosy, True)):
         post = posterior(model, history, emb, cfg, refined=False)
         shown = shown_celebs(pool, history)
+        # 4 answered rounds reach the information bound: a forced round also uses blend samples.
+        diffs = pick_differences(history, emb)
         faces = {flag: informative_round(model, post, emb, pool.celeb_rows, shown, 4,
-                                         round_rng(7, 4), cfg, declinable=flag)
+                                         round_rng(7, 4), cfg, declinable=flag, diffs=diffs)
                  for flag in (False, True)}
         assert faces[False] != faces[True]  # (else this history could not tell them apart)
         assert ADAPTIVE.next_round(pool, history, 4, round_rng(7, 4)) == faces[counts_none]

@@ -78,11 +78,15 @@ class AdaptiveStrategy(Strategy):
         # who never use it get type precision 0.381 / 0.313 (β=∞ / 20) instead of 0.350 /
         # 0.274, and those who do lose nothing beyond noise (bench/results/none-of-these).
         answered_none = any(r.picked == NONE_OF_THESE for r in history)
+        rounds = picked_rounds(history)
+        # From the information bound on, the displays also use blend samples given the picks.
+        late = (bool(rounds) and self.cfg.display_blend_draws > 0 and self.cfg.gibbs_candidates > 0
+                and len(rounds) >= information_bound(len(pool.celeb_rows), len(rounds[0].shown)))
         faces = informative_round(
             model, post, pool.index.embeddings, pool.celeb_rows, shown_celebs(pool, history),
             choices, rng, self.cfg, declinable=answered_none and history[-1].declinable,
+            diffs=pick_differences(rounds, pool.index.embeddings) if late else None,
         )
-        rounds = picked_rounds(history)
         return faces, live_state(model, rounds, post.live) if rounds else None
 
     def is_done(self, pool: Pool, history: Sequence[RoundRecord], rounds: int,

@@ -49,6 +49,13 @@ class AdaptiveConfig:
     near_mean_people: int = 32
     free_probes: int = 32  # continuous samples whose nearest anchor joins the candidates
     pair_pool: int = 24  # candidates considered for the opening pair (the rest join greedily)
+    # From the information bound on, this many of a forced round's `sampled_particles` are
+    # draws of blend samples given the picks (blend_gibbs.py; 0, or gibbs_candidates 0: never),
+    # and the round may show the `display_blend_people` anchors nearest the samples' mean
+    # (adaptive_display.with_blends).
+    display_blend_draws: int = 128
+    display_blend_people: int = 40
+    display_gibbs_budget: int = 240_000  # the sampler's exps per round (as gibbs_budget)
     # Early finish (AdaptiveStrategy.is_done): the quiz ends before its last round once the
     # posterior has settled on one look: concentration |E_p w_p|² (the mean cosine between two
     # posterior draws) at least this (0 = never early), and never before the information bound.

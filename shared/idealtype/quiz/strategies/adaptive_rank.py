@@ -27,7 +27,7 @@ from .adaptive_config import AdaptiveConfig
 from .adaptive_display import blend_vectors, particle_vectors
 from .adaptive_model import AdaptiveModel
 from .anchor_blends import blend_rows
-from .blend_gibbs import gibbs_blends
+from .blend_gibbs import blend_samples
 from .posterior import Posterior
 
 
@@ -193,24 +193,6 @@ def person_probability(model: AdaptiveModel, post: Posterior, pool_rows: np.ndar
     return prob / max(prob.sum(), 1e-300)
 
 
-def blend_samples(centroids: np.ndarray, closeness: np.ndarray, diffs: np.ndarray, beta: float,
-                  cfg: AdaptiveConfig, seed: int) -> np.ndarray:
-    """(S, d) Gibbs samples of the ideal (blend_gibbs.py) over the candidates closest to the
-    posterior mean: `cfg.gibbs_candidates` of them, fewer when the quiz's picks would make the
-    sampler spend more than `cfg.gibbs_budget` exps (never fewer than MIN_GIBBS_CANDIDATES)."""
-    per_candidate = (max(diffs.shape[0] * diffs.shape[1], 1) * cfg.gibbs_sweeps
-                     * sum(cfg.gibbs_counts) * cfg.gibbs_chains)
-    count = min(len(centroids), cfg.gibbs_candidates,
-                max(MIN_GIBBS_CANDIDATES, cfg.gibbs_budget // per_candidate))
-    chosen = np.argsort(-closeness, kind="stable")[:count]
-    return gibbs_blends(centroids[chosen], diffs, beta, cfg.lapse, cfg.gibbs_counts,
-                        cfg.gibbs_chains, cfg.gibbs_sweeps, cfg.gibbs_keep,
-                        np.random.default_rng(seed))
-
-
-MIN_GIBBS_CANDIDATES = 32
-
-
 def recommend_from(
     model: AdaptiveModel,
     basis: RankBasis,
@@ -241,7 +223,8 @@ def recommend_from(
     elif cfg.rank_rule == "people":
         score = person[cand]
     elif diffs is not None and cfg.gibbs_candidates:
-        blends = blend_samples(centroids, closeness, diffs, basis.beta, cfg, seed)
+        blends = blend_samples(centroids, closeness, diffs, basis.beta, cfg, cfg.gibbs_budget,
+                               np.random.default_rng(seed))
         membership = liked_membership(centroids @ blends.T, blends @ model.table.sample.T, cfg)
         score = membership.mean(1) + cfg.person_bonus * person[cand]
     else:

@@ -10,7 +10,8 @@ candidates, so it moves through the C(G, 3) blends to ones that explain the pick
 histories (adaptive's displays), ranking from these samples instead of the particles raised type
 precision@7 by 0.03-0.04 at N=4 M=10 and 0.02-0.04 in longer quizzes (β=∞ and β=20); see
 README "Recommendations from blend samples". The result uses them once a quiz is twice the
-information bound long (AdaptiveStrategy.rank).
+information bound long (AdaptiveStrategy.rank), the displays from the information bound on
+(adaptive_display.informative_round).
 
 Likelihood as in posterior.py (Luce with the posterior's decisiveness β and lapse ε), for the
 rounds answered with a face; a "none of these" answer names no face and is left out. The
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .adaptive_config import AdaptiveConfig
 from .base import RoundRecord, face_rounds
 
 
@@ -70,9 +72,10 @@ def gibbs_blends(
     people = np.vstack([candidates, np.zeros((1, candidates.shape[1]), dtype=candidates.dtype)])
 
     def prior_draw() -> np.ndarray:
-        state = np.full((len(chain_size), width), g)
-        for k, size in enumerate(chain_size):
-            state[k, :size] = rng.choice(g, size, replace=False)
+        # Distinct people per chain: the first `width` of a random order of the candidates
+        # (one sort for all chains; rng.choice without replacement per chain took ~1 ms).
+        state = np.argsort(rng.random((len(chain_size), g)), axis=1)[:, :width]
+        state[np.arange(width) >= chain_size[:, None]] = g
         return state
 
     def unit_blends(rows: np.ndarray) -> np.ndarray:
@@ -93,31 +96,49 @@ def gibbs_blends(
     # Arrays are (…, chain, candidate): the long candidate axis innermost.
     slot_chains = [np.flatnonzero(chain_size > slot) for slot in range(width)]
     other_slots = [[j for j in range(width) if j != slot] for slot in range(width)]
-    for sweep in range(sweeps):
-        for slot in range(width):
-            k = slot_chains[slot]  # the chains with a person in this slot
-            others = state[k][:, other_slots[slot]]  # (K, width − 1), "nobody" = g
-            cs = gram[others, :g].sum(1)  # (K, G) c·s
-            ss = gram[others[:, :, None], others[:, None, :]].sum((1, 2))  # (K,) |s|²
-            scale = np.float32(beta) / np.sqrt(np.maximum(1.0 + ss[:, None] + 2.0 * cs, 1e-6))
-            z = buffer[: rounds * m * len(k) * g].reshape(rounds * m, len(k), g)
-            np.add(dc_people, dc[:, others].sum(2)[:, :, None], out=z)
-            z *= scale
-            # A face far above the pick overflows to inf: its round's p is the lapse floor,
-            # as it would be anyway.
-            with np.errstate(over="ignore"):
+    # A face far above the pick overflows exp to inf: its round's p is the lapse floor, as it
+    # would be anyway.
+    with np.errstate(over="ignore"):
+        for sweep in range(sweeps):
+            for slot in range(width):
+                k = slot_chains[slot]  # the chains with a person in this slot
+                others = state[k][:, other_slots[slot]]  # (K, width − 1), "nobody" = g
+                cs = gram[others, :g].sum(1)  # (K, G) c·s
+                ss = gram[others[:, :, None], others[:, None, :]].sum((1, 2))  # (K,) |s|²
+                scale = np.float32(beta) / np.sqrt(np.maximum(1.0 + ss[:, None] + 2.0 * cs, 1e-6))
+                z = buffer[: rounds * m * len(k) * g].reshape(rounds * m, len(k), g)
+                np.add(dc_people, dc[:, others].sum(2)[:, :, None], out=z)
+                z *= scale
                 np.exp(z, out=z)
-            den = z.reshape(rounds, m, len(k), g).sum(1)  # (R, K, G)
-            den += 1.0
-            p = np.divide(np.float32(1 - lapse), den, out=den)
-            p += floor
-            loglik = np.log(p, out=p).sum(0)  # (K, G)
-            taken = others < g
-            loglik[np.nonzero(taken)[0], others[taken]] = -np.inf  # the blended people are distinct
-            loglik -= loglik.max(1, keepdims=True)
-            cdf = np.cumsum(np.exp(loglik, dtype=np.float64), axis=1)
-            u = rng.random(len(k)) * cdf[:, -1]
-            state[k, slot] = np.minimum((cdf < u[:, None]).sum(1), g - 1)
-        if sweep >= sweeps - keep:
-            samples.append(state.copy())
+                den = z.reshape(rounds, m, len(k), g).sum(1)  # (R, K, G)
+                den += 1.0
+                p = np.divide(np.float32(1 - lapse), den, out=den)
+                p += floor
+                loglik = np.log(p, out=p).sum(0)  # (K, G)
+                taken = others < g
+                loglik[np.nonzero(taken)[0], others[taken]] = -np.inf  # the blended people are distinct
+                loglik -= loglik.max(1, keepdims=True)
+                cdf = np.cumsum(np.exp(loglik, dtype=np.float64), axis=1)
+                u = rng.random(len(k)) * cdf[:, -1]
+                state[k, slot] = np.minimum((cdf < u[:, None]).sum(1), g - 1)
+            if sweep >= sweeps - keep:
+                samples.append(state.copy())
     return unit_blends(np.concatenate(samples))
+
+
+def blend_samples(centroids: np.ndarray, closeness: np.ndarray, diffs: np.ndarray, beta: float,
+                  cfg: AdaptiveConfig, budget: int, rng: np.random.Generator) -> np.ndarray:
+    """(S, d) Gibbs samples of the ideal over the candidates closest to the posterior mean
+    (`closeness`: each row of `centroids`' cosine to it): `cfg.gibbs_candidates` of them,
+    fewer when the quiz's picks would make the sampler spend more than `budget` exps (never
+    fewer than MIN_GIBBS_CANDIDATES)."""
+    per_candidate = (max(diffs.shape[0] * diffs.shape[1], 1) * cfg.gibbs_sweeps
+                     * sum(cfg.gibbs_counts) * cfg.gibbs_chains)
+    count = min(len(centroids), cfg.gibbs_candidates,
+                max(MIN_GIBBS_CANDIDATES, budget // per_candidate))
+    chosen = np.argsort(-closeness, kind="stable")[:count]
+    return gibbs_blends(centroids[chosen], diffs, beta, cfg.lapse, cfg.gibbs_counts,
+                        cfg.gibbs_chains, cfg.gibbs_sweeps, cfg.gibbs_keep, rng)
+
+
+MIN_GIBBS_CANDIDATES = 32
