@@ -1,6 +1,7 @@
 """`adaptive`: a Bayesian quiz. It keeps a posterior over the person's ideal vector (particles
 = blends of 1-3 people, Luce choice model with unknown decisiveness), shows each round the faces
-whose pick is most informative under that posterior, and recommends the people most likely to
+whose pick is most informative under that posterior (and, late in the quiz, under blend samples
+drawn given the picks), and recommends the people most likely to
 be in the person's liked set. The quiz ends early once the posterior has settled on one look
 (`is_done`). Everything is recomputed from the history, except what the
 quiz item keeps between requests: after each pick the particles still worth computing

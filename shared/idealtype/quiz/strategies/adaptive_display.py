@@ -5,7 +5,9 @@ I = H(E_p[P(·|p)]) − E_p[H(P(·|p))], over particles drawn from the posterior
 posterior's own decisiveness β. A noiseless person's 1-of-4 pick can carry at most 2 bits;
 sets whose faces each "win" for a quarter of the plausible hypotheses get close to that.
 Sets are built greedily (best pair, then the face that adds most), from candidate faces of
-people the posterior finds plausible plus a few random people for exploration.
+people the posterior finds plausible plus a few random people for exploration. From the
+information bound on, half the hypotheses of a forced round are blend samples drawn given the
+picks, which explain them better than the fixed particles do (`with_blends`).
 """
 
 from __future__ import annotations
