@@ -10,12 +10,7 @@ import numpy as np
 from idealtype.quiz.strategies.adaptive import AdaptiveStrategy
 from idealtype.quiz.strategies.adaptive_config import DEFAULT
 from idealtype.quiz.strategies.base import NONE_OF_THESE, RoundRecord, information_bound, round_rng
-from idealtype.quiz.strategies.blend_gibbs import gibbs_members, pick_differences, unit_blends
-
-
-def gibbs_blends(candidates: np.ndarray, *args) -> np.ndarray:
-    """The unit vectors of the blends gibbs_members draws."""
-    return unit_blends(candidates, gibbs_members(candidates, *args))
+from idealtype.quiz.strategies.blend_gibbs import gibbs_blends, pick_differences
 
 
 def unit(x: np.ndarray) -> np.ndarray:

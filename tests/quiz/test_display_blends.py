@@ -1,6 +1,6 @@
-"""Rounds past the information bound (adaptive_display.with_blends): a round is scored under
-Gibbs blend samples given the picks as well as the posterior's particles (with bars of their
-own when it counts "none of these"), and may show the people nearest those samples."""
+"""Rounds past the information bound (adaptive_display.with_blends): a forced round is scored
+under Gibbs blend samples given the picks as well as the posterior's particles, and may show
+the people nearest those samples."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from idealtype.quiz.strategies.adaptive_display import (
     with_blends,
 )
 from idealtype.quiz.strategies.adaptive_model import adaptive_model
-from idealtype.quiz.strategies.adaptive_none import blend_bars
 from idealtype.quiz.strategies.base import information_bound, shown_celebs
 from idealtype.quiz.strategies.blend_gibbs import pick_differences
 from idealtype.quiz.strategies.posterior import anchor_products, posterior
@@ -36,37 +35,25 @@ def blend_quiz(pool, rounds: int, strategy: AdaptiveStrategy) -> list[RoundRecor
     return history
 
 
-def test_rounds_use_blend_samples_from_the_information_bound_on(facelike_pool):
+def test_forced_rounds_use_blend_samples_from_the_information_bound_on(facelike_pool):
     """600 people, N=4: the bound is 4 answered rounds. Before it a round is the particles'
     alone (as with the samples off); from it on the faces differ as a set (not merely in
-    order), also in a round that counts "none of these" as an answer, unless the sampler is
-    off."""
+    order), unless the round offers "none of these" after the person has used it, or the
+    sampler is off."""
     pool = facelike_pool
     assert information_bound(len(pool.celeb_rows), 4) == 4
     on = AdaptiveStrategy()
     variants = {"draws 0": AdaptiveStrategy(replace(DEFAULT, display_blend_draws=0)),
                 "sampler off": AdaptiveStrategy(replace(DEFAULT, gibbs_candidates=0))}
     history = blend_quiz(pool, 6, on)
-    declined = [*history[:5], RoundRecord(history[5].shown, NONE_OF_THESE, True)]
-    for picks, rounds in [*((p, history[:p]) for p in range(1, 7)), (6, declined)]:
-        faces = sorted(on.next_round(pool, rounds, 4, round_rng(9, picks)))
+    for picks in range(1, 7):
+        faces = sorted(on.next_round(pool, history[:picks], 4, round_rng(9, picks)))
         for name, off in variants.items():
-            other = sorted(off.next_round(pool, rounds, 4, round_rng(9, picks)))
+            other = sorted(off.next_round(pool, history[:picks], 4, round_rng(9, picks)))
             assert (faces != other) == (picks >= 4), (name, picks)
-
-
-def test_blend_bars_are_the_blends_cosines_at_the_top_shares_of_the_sample(facelike_pool):
-    """A blend sample's bar for "none of these" at share q: its ⌈q·S⌉-th largest cosine with
-    the S sampled people, as a particle's (adaptive_none.particle_bars)."""
-    model = adaptive_model(facelike_pool, DEFAULT)
-    members = np.array([[3, 40, -1], [7, 8, 90], [11, -1, -1]])
-    bars = blend_bars(model.anchor_vectors, model.anchor_sample, members, (0.03, 0.1, 0.3))
-    sample = model.table.sample
-    for i, row in enumerate(members):
-        blend = model.anchor_vectors[row[row >= 0]].sum(0)
-        sims = np.sort(sample @ (blend / np.linalg.norm(blend)))[::-1]
-        expected = [sims[int(np.ceil(q * len(sims))) - 1] for q in (0.03, 0.1, 0.3)]
-        np.testing.assert_allclose(bars[:, i], expected, atol=1e-5)
+    declined = [*history[:5], RoundRecord(history[5].shown, NONE_OF_THESE, True)]
+    assert (on.next_round(pool, declined, 4, round_rng(9, 7))
+            == variants["draws 0"].next_round(pool, declined, 4, round_rng(9, 7)))
 
 
 def test_with_blends_swaps_particles_for_samples_that_explain_the_picks(facelike_pool):
@@ -87,21 +74,14 @@ def test_with_blends_swaps_particles_for_samples_that_explain_the_picks(facelike
     people = candidate_people(model, post, sampled, vectors, mean_products, pool.celeb_rows,
                               avoid, rng, cfg)
     beta = float(post.beta_weights @ np.asarray(cfg.betas))
-    mixed, shown_people, members = with_blends(model, vectors, mean_products, people,
-                                               pick_differences(history, emb), beta, avoid,
-                                               rng, cfg)
+    mixed, shown_people = with_blends(model, vectors, mean_products, people,
+                                      pick_differences(history, emb), beta, avoid, rng, cfg)
 
     kept = cfg.sampled_particles - cfg.display_blend_draws
     assert mixed.shape == vectors.shape
     np.testing.assert_array_equal(mixed[:kept], vectors[cfg.display_blend_draws:])
     draws = mixed[kept:]
     np.testing.assert_allclose(np.linalg.norm(draws, axis=1), 1, atol=1e-5)
-    # Each draw is the normalized sum of the 2-3 distinct anchors `members` names.
-    assert members.shape == (len(draws), 3) and ((members >= 0).sum(1) >= 2).all()
-    for draw, row in zip(draws, members):
-        blend = model.anchor_vectors[row[row >= 0]].sum(0)
-        np.testing.assert_allclose(draw, blend / np.linalg.norm(blend), atol=1e-5)
-        assert len(set(row[row >= 0])) == (row >= 0).sum()
 
     def agreement(hypotheses: np.ndarray) -> float:
         return float(np.mean([r.shown[int(np.argmax(emb[list(r.shown)] @ h))] == r.picked

@@ -49,9 +49,9 @@ class AdaptiveConfig:
     near_mean_people: int = 32
     free_probes: int = 32  # continuous samples whose nearest anchor joins the candidates
     pair_pool: int = 24  # candidates considered for the opening pair (the rest join greedily)
-    # From the information bound on, this many of a round's `sampled_particles` are draws of
-    # blend samples given the picks (blend_gibbs.py; 0, or gibbs_candidates 0: never), and the
-    # round may show the `display_blend_people` anchors nearest the samples' mean
+    # From the information bound on, this many of a forced round's `sampled_particles` are
+    # draws of blend samples given the picks (blend_gibbs.py; 0, or gibbs_candidates 0: never),
+    # and the round may show the `display_blend_people` anchors nearest the samples' mean
     # (adaptive_display.with_blends).
     display_blend_draws: int = 128
     display_blend_people: int = 40

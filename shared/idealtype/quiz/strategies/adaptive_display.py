@@ -6,8 +6,8 @@ posterior's own decisiveness β. A noiseless person's 1-of-4 pick can carry at m
 sets whose faces each "win" for a quarter of the plausible hypotheses get close to that.
 Sets are built greedily (best pair, then the face that adds most), from candidate faces of
 people the posterior finds plausible plus a few random people for exploration. From the
-information bound on, half the hypotheses of a round are blend samples drawn given the picks,
-which explain them better than the fixed particles do (`with_blends`).
+information bound on, half the hypotheses of a forced round are blend samples drawn given the
+picks, which explain them better than the fixed particles do (`with_blends`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 
 from .adaptive_config import AdaptiveConfig
 from .adaptive_model import AdaptiveModel
-from .adaptive_none import blend_bars
 from .blend_gibbs import blend_samples
 from .posterior import Posterior, anchor_products
 
@@ -168,28 +167,22 @@ def informative_round(
     """Image rows of `choices` different, not yet shown people forming an informative round
     (`declinable`: it offers "none of these", an answer whose information counts too).
     `diffs`: the picks (blend_gibbs.pick_differences) once the quiz has reached the
-    information bound; the round is then scored under blend samples too (with_blends)."""
+    information bound; a forced round is then scored under blend samples too (with_blends)."""
     sampled = rng.choice(len(post.weights), size=cfg.sampled_particles, p=post.weights)
     vectors = particle_vectors(model, post, sampled)
     mean_products = anchor_products(model, vectors.mean(0)[None])[0]
     people = candidate_people(model, post, sampled, vectors, mean_products, pool_rows, avoid,
                               rng, cfg)
     beta = float(post.beta_weights @ np.asarray(cfg.betas))
-    counts_none = declinable and post.bar_weights is not None and post.ids is not None
-    if counts_none:  # (bar levels, hypotheses): each hypothesis' bar for "none of these"
-        bars = model.none_bars[:, post.ids[sampled]]
-    if diffs is not None and len(diffs):
-        vectors, people, members = with_blends(model, vectors, mean_products, people, diffs, beta,
-                                               avoid, rng, cfg)
-        if counts_none:
-            bars = np.concatenate([bars[:, len(members):], blend_bars(
-                model.anchor_vectors, model.anchor_sample, members, cfg.none_bar_shares)], axis=1)
     outside = None
-    if counts_none:
-        # Each hypothesis with a bar level drawn from the posterior over levels (0: no bar).
-        level = rng.choice(len(post.bar_weights), size=len(vectors), p=post.bar_weights)
-        chosen_bars = bars[np.maximum(level - 1, 0), np.arange(len(vectors))]
-        outside = np.where(level > 0, chosen_bars, -np.inf).astype(np.float32)
+    if declinable and post.bar_weights is not None and post.ids is not None:
+        # Each sampled hypothesis with a bar level drawn from the posterior over levels.
+        level = rng.choice(len(post.bar_weights), size=len(sampled), p=post.bar_weights)
+        bars = model.none_bars[np.maximum(level - 1, 0), post.ids[sampled]]
+        outside = np.where(level > 0, bars, -np.inf).astype(np.float32)
+    elif diffs is not None and len(diffs):
+        vectors, people = with_blends(model, vectors, mean_products, people, diffs, beta, avoid,
+                                      rng, cfg)
     faces = model.face_of[people]
     sims = np.asarray(embeddings[faces], dtype=np.float32) @ vectors.T
     chosen = greedy_informative_set(sims, choices, beta, cfg, outside)
@@ -206,25 +199,23 @@ def with_blends(
     avoid: set[int],
     rng: np.random.Generator,
     cfg: AdaptiveConfig,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """The hypotheses and candidates of a round past the information bound: `vectors` (drawn
-    particles) with the last `cfg.display_blend_draws` of them swapped for draws of Gibbs
-    blend samples given the picks (blend_gibbs.py; candidates: the anchors nearest the
-    posterior mean), and `people` plus the `cfg.display_blend_people` anchors nearest the
-    samples' mean, never anyone shown; and (draws, k) the anchors each draw blends (-1: none).
+    particles) plus `cfg.display_blend_draws` draws of Gibbs blend samples given the picks
+    (blend_gibbs.py; candidates: the anchors nearest the posterior mean), and `people` plus
+    the `cfg.display_blend_people` anchors nearest the samples' mean, never anyone shown.
 
     Why: by then no fixed particle explains every pick (blend_gibbs.py), so the displays split
     the least wrong particles instead of the looks the picks point to. LFW, 1,000 simulated
-    people, N=4 M=10, paired: type precision@7 0.422 -> 0.49 (β=∞), 0.341 -> 0.37 (β=20);
+    people, N=4 M=10, paired: type precision@7 0.422 -> 0.499 (β=∞), 0.341 -> 0.372 (β=20);
     with the samples alone (no particles) or without the added people about half of that."""
-    blends, members = blend_samples(model.anchor_vectors, mean_products, diffs, beta, cfg,
-                                    cfg.display_gibbs_budget, rng)
+    blends = blend_samples(model.anchor_vectors, mean_products, diffs, beta, cfg,
+                           cfg.display_gibbs_budget, rng)
     near_blends = anchor_products(model, blends.mean(0)[None])[0]
     count = min(cfg.display_blend_people + len(avoid), len(model.anchors) - 1)
     added = model.anchors[np.argpartition(-near_blends, count)[:count]]
     if avoid:
         added = added[~np.isin(added, np.fromiter(avoid, dtype=np.int64))]
-    # The particles are independent draws: dropping the first ones keeps the others' mixture.
-    draw = rng.integers(len(blends), size=min(cfg.display_blend_draws, len(vectors)))
-    return (np.concatenate([vectors[len(draw):], blends[draw]]), np.union1d(people, added),
-            members[draw])
+    # The particles are independent draws: dropping the last ones keeps the others' mixture.
+    draws = blends[rng.integers(len(blends), size=min(cfg.display_blend_draws, len(vectors)))]
+    return np.concatenate([vectors[len(draws):], draws]), np.union1d(people, added)

@@ -46,17 +46,6 @@ def particle_bars(anchor_sample: np.ndarray, components: np.ndarray, coefs: np.n
     return bars
 
 
-def blend_bars(model_anchor_vectors: np.ndarray, anchor_sample: np.ndarray, members: np.ndarray,
-               shares: tuple[float, ...]) -> np.ndarray:
-    """(len(shares), S) float32: particle_bars of equal-weight blends of anchors (`members`:
-    (S, k) anchor positions, -1 for an empty slot), e.g. blend samples (blend_gibbs.py)."""
-    present = members >= 0
-    components = np.where(present, members, 0)
-    sums = (model_anchor_vectors[components] * present[..., None]).sum(1)
-    coefs = present / np.linalg.norm(sums, axis=1, keepdims=True)
-    return particle_bars(anchor_sample, components, coefs.astype(np.float32), shares)
-
-
 def bar_powers(x: np.ndarray, sign: float, betas: np.ndarray, out: np.ndarray) -> None:
     """out[k, b] = exp(sign·β_b·x[k]) for (K, P) `x` (it may be out[:, 0]) into (K,
     len(betas), P) float32. The betas double from one level to the next: exp(2β·x) =

@@ -224,7 +224,7 @@ def recommend_from(
         score = person[cand]
     elif diffs is not None and cfg.gibbs_candidates:
         blends = blend_samples(centroids, closeness, diffs, basis.beta, cfg, cfg.gibbs_budget,
-                               np.random.default_rng(seed))[0]
+                               np.random.default_rng(seed))
         membership = liked_membership(centroids @ blends.T, blends @ model.table.sample.T, cfg)
         score = membership.mean(1) + cfg.person_bonus * person[cand]
     else:

@@ -43,15 +43,7 @@ def pick_differences(rounds: Sequence[RoundRecord], embeddings: np.ndarray) -> n
     return x[np.arange(len(rounds))[:, None], others] - x[np.arange(len(rounds)), picked][:, None]
 
 
-def unit_blends(candidates: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """(S, d) normalized sums of the rows of `candidates` that each row of `members` names
-    (len(candidates): nobody)."""
-    people = np.vstack([candidates, np.zeros((1, candidates.shape[1]), dtype=candidates.dtype)])
-    out = people[members].sum(1)
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-
-def gibbs_members(
+def gibbs_blends(
     candidates: np.ndarray,
     diffs: np.ndarray,
     beta: float,
@@ -62,10 +54,9 @@ def gibbs_members(
     keep: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """(len(counts) × chains × keep, max(counts)) rows of `candidates` ((G, d) unit vectors):
-    the last `keep` of `sweeps` Gibbs sweeps of `chains` chains for each blend size in
-    `counts`, each blend the normalized sum of that many distinct candidates; G fills the
-    slots a smaller blend leaves empty.
+    """(len(counts) × chains × keep, d) unit vectors: the last `keep` of `sweeps` Gibbs sweeps of
+    `chains` chains for each blend size in `counts`, each blend the normalized sum of that many
+    distinct rows of `candidates` ((G, d) unit vectors).
 
     P(pick | blend v) = (1 − ε) / (1 + Σ_i exp(β·(cos(x_i, v) − cos(x_pick, v)))) + ε/n, and
     cos(x_i, v) − cos(x_pick, v) = (D_i·c + D_i·s) / |c + s| for a candidate c and the sum s of
@@ -78,6 +69,7 @@ def gibbs_members(
     rounds, m = diffs.shape[:2]
     chain_size = np.repeat(np.asarray(counts), chains)  # (K,)
     width = int(chain_size.max())
+    people = np.vstack([candidates, np.zeros((1, candidates.shape[1]), dtype=candidates.dtype)])
 
     def prior_draw() -> np.ndarray:
         # Distinct people per chain: the first `width` of a random order of the candidates
@@ -86,8 +78,12 @@ def gibbs_members(
         state[np.arange(width) >= chain_size[:, None]] = g
         return state
 
+    def unit_blends(rows: np.ndarray) -> np.ndarray:
+        out = people[rows].sum(1)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
     if rounds == 0:  # no face picked: the posterior is the prior (uniform blends)
-        return np.concatenate([prior_draw() for _ in range(keep)])
+        return unit_blends(np.concatenate([prior_draw() for _ in range(keep)]))
     state = prior_draw()
     gram = np.zeros((g + 1, g + 1), dtype=np.float32)
     gram[:g, :g] = candidates @ candidates.T
@@ -127,25 +123,22 @@ def gibbs_members(
                 state[k, slot] = np.minimum((cdf < u[:, None]).sum(1), g - 1)
             if sweep >= sweeps - keep:
                 samples.append(state.copy())
-    return np.concatenate(samples)
+    return unit_blends(np.concatenate(samples))
 
 
 def blend_samples(centroids: np.ndarray, closeness: np.ndarray, diffs: np.ndarray, beta: float,
-                  cfg: AdaptiveConfig, budget: int, rng: np.random.Generator,
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  cfg: AdaptiveConfig, budget: int, rng: np.random.Generator) -> np.ndarray:
     """(S, d) Gibbs samples of the ideal over the candidates closest to the posterior mean
-    (`closeness`: each row of `centroids`' cosine to it), and (S, max(cfg.gibbs_counts)) the
-    rows of `centroids` each one blends (-1: nobody). `cfg.gibbs_candidates` candidates, fewer
-    when the quiz's picks would make the sampler spend more than `budget` exps (never fewer
-    than MIN_GIBBS_CANDIDATES)."""
+    (`closeness`: each row of `centroids`' cosine to it): `cfg.gibbs_candidates` of them,
+    fewer when the quiz's picks would make the sampler spend more than `budget` exps (never
+    fewer than MIN_GIBBS_CANDIDATES)."""
     per_candidate = (max(diffs.shape[0] * diffs.shape[1], 1) * cfg.gibbs_sweeps
                      * sum(cfg.gibbs_counts) * cfg.gibbs_chains)
     count = min(len(centroids), cfg.gibbs_candidates,
                 max(MIN_GIBBS_CANDIDATES, budget // per_candidate))
     chosen = np.argsort(-closeness, kind="stable")[:count]
-    members = gibbs_members(centroids[chosen], diffs, beta, cfg.lapse, cfg.gibbs_counts,
-                            cfg.gibbs_chains, cfg.gibbs_sweeps, cfg.gibbs_keep, rng)
-    return unit_blends(centroids[chosen], members), np.append(chosen, -1)[members]
+    return gibbs_blends(centroids[chosen], diffs, beta, cfg.lapse, cfg.gibbs_counts,
+                        cfg.gibbs_chains, cfg.gibbs_sweeps, cfg.gibbs_keep, rng)
 
 
 MIN_GIBBS_CANDIDATES = 32
