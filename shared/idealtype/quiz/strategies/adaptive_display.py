@@ -201,14 +201,16 @@ def with_blends(
     cfg: AdaptiveConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The hypotheses and candidates of a round past the information bound: `vectors` (drawn
-    particles) plus `cfg.display_blend_draws` draws of Gibbs blend samples given the picks
-    (blend_gibbs.py; candidates: the anchors nearest the posterior mean), and `people` plus
-    the `cfg.display_blend_people` anchors nearest the samples' mean, never anyone shown.
+    particles) with `cfg.display_blend_draws` of them swapped for draws of Gibbs blend samples
+    given the picks (blend_gibbs.py; candidates: the anchors nearest the posterior mean), and
+    `people` plus the `cfg.display_blend_people` anchors nearest the samples' mean, never
+    anyone shown.
 
     Why: by then no fixed particle explains every pick (blend_gibbs.py), so the displays split
     the least wrong particles instead of the looks the picks point to. LFW, 1,000 simulated
-    people, N=4 M=10, paired: type precision@7 0.422 -> 0.499 (β=∞), 0.341 -> 0.372 (β=20);
-    with the samples alone (no particles) or without the added people about half of that."""
+    people, N=4 M=10, paired: type precision@7 0.422 -> 0.49-0.50 (β=∞), 0.341 -> 0.37-0.38
+    (β=20); with the samples alone (no particles) or without the added people about half of
+    that."""
     blends = blend_samples(model.anchor_vectors, mean_products, diffs, beta, cfg,
                            cfg.display_gibbs_budget, rng)
     near_blends = anchor_products(model, blends.mean(0)[None])[0]
@@ -216,6 +218,6 @@ def with_blends(
     added = model.anchors[np.argpartition(-near_blends, count)[:count]]
     if avoid:
         added = added[~np.isin(added, np.fromiter(avoid, dtype=np.int64))]
-    # The particles are independent draws: dropping the last ones keeps the others' mixture.
+    # The particles are independent draws: dropping some keeps the others' mixture.
     draws = blends[rng.integers(len(blends), size=min(cfg.display_blend_draws, len(vectors)))]
     return np.concatenate([vectors[len(draws):], draws]), np.union1d(people, added)
