@@ -13,6 +13,7 @@ request does not recompute the posterior of every round.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -79,13 +80,15 @@ class AdaptiveStrategy(Strategy):
         # who never use it get type precision 0.381 / 0.313 (β=∞ / 20) instead of 0.350 /
         # 0.274, and those who do lose nothing beyond noise (bench/results/none-of-these).
         answered_none = any(r.picked == NONE_OF_THESE for r in history)
+        declinable = answered_none and history[-1].declinable
         rounds = picked_rounds(history)
-        # From the information bound on, the displays also use blend samples given the picks.
-        late = (bool(rounds) and self.cfg.display_blend_draws > 0 and self.cfg.gibbs_candidates > 0
-                and len(rounds) >= information_bound(len(pool.celeb_rows), len(rounds[0].shown)))
+        # From the information bound on, a forced round also uses blend samples given the picks
+        # (a round that counts "none" needs each hypothesis' bar, which only particles have).
+        late = (not declinable and self.cfg.display_blend_draws > 0
+                and self.cfg.gibbs_candidates > 0 and bounds_answered(pool, rounds) >= 1)
         faces = informative_round(
             model, post, pool.index.embeddings, pool.celeb_rows, shown_celebs(pool, history),
-            choices, rng, self.cfg, declinable=answered_none and history[-1].declinable,
+            choices, rng, self.cfg, declinable=declinable,
             diffs=pick_differences(rounds, pool.index.embeddings) if late else None,
         )
         return faces, live_state(model, rounds, post.live) if rounds else None
@@ -100,8 +103,7 @@ class AdaptiveStrategy(Strategy):
         picked = picked_rounds(history)
         if len(picked) >= rounds:
             return True
-        if (not self.cfg.finish_concentration or not picked
-                or len(picked) < information_bound(len(pool.celeb_rows), len(picked[0].shown))):
+        if not self.cfg.finish_concentration or bounds_answered(pool, picked) < 1:
             return False
         post = self._posterior(pool, history, refined=False, state=state)
         model = adaptive_model(pool, self.cfg)
@@ -133,12 +135,22 @@ class AdaptiveStrategy(Strategy):
         # of 2-3 people near a still vague posterior mean lose a single target that the
         # particles' singles keep (LFW, 300 users, β=∞, target hit@7 with samples in every
         # quiz: N=2 M=10 0.80 -> 0.65, N=4 M=5 0.81 -> 0.64).
-        sampled = bool(rounds) and len(rounds) >= 2 * information_bound(
-            len(pool.celeb_rows), len(rounds[0].shown))
+        sampled = bounds_answered(pool, rounds) >= 2
         # The blend sampler's rng is seeded by the history: the same quiz, the same result.
         return recommend_from(model, basis, pool.celeb_rows, k, self.cfg,
                               pick_differences(rounds, pool.index.embeddings) if sampled else None,
                               int(digest, 16))
+
+
+def bounds_answered(pool: Pool, rounds: Sequence[RoundRecord]) -> float:
+    """Answered rounds in units of the information bound (the fewest rounds in which even a
+    noiseless person could be told apart from everyone else): where the strategy's later
+    stages start. 0 before the first answer; infinite once answered when the bound is 0 (a
+    pool of at most 7 people)."""
+    if not rounds:
+        return 0.0
+    bound = information_bound(len(pool.celeb_rows), len(rounds[0].shown))
+    return len(rounds) / bound if bound else math.inf
 
 
 register(AdaptiveStrategy)

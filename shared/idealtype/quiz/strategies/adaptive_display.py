@@ -140,8 +140,7 @@ def candidate_people(
         from_particles = np.r_[from_particles, model.anchors[np.argmax(free @ model.anchor_vectors.T, axis=1)]]
     # Near the mean among the anchors only: a scan of a 100k pool would cost a request's budget
     # (and in the anchors' subspace when they have one: 1/5 of the 12 MB read, posterior.py).
-    n_near = min(len(model.anchors) - 1, cfg.near_mean_people + len(avoid))
-    near = model.anchors[np.argpartition(-mean_products, n_near)[:n_near]]
+    near = nearest_anchors(model, mean_products, cfg.near_mean_people, avoid)
     n_explore = min(len(pool_rows), cfg.exploration_people + len(avoid))
     explore = rng.choice(pool_rows, size=n_explore, replace=False)
     people = np.unique(np.concatenate([from_particles, near, explore]))
@@ -150,6 +149,15 @@ def candidate_people(
     if len(people) > cfg.max_candidates:
         people = rng.choice(people, size=cfg.max_candidates, replace=False)
     return people
+
+
+def nearest_anchors(model: AdaptiveModel, products: np.ndarray, count: int,
+                    avoid: set[int]) -> np.ndarray:
+    """Celebrity rows of the (about) `count` anchors with the largest `products` (their
+    products with a direction) that are not in `avoid` (people already shown)."""
+    top = min(count + len(avoid), len(model.anchors) - 1)
+    near = model.anchors[np.argpartition(-products, top)[:top]]
+    return near[~np.isin(near, np.fromiter(avoid, dtype=np.int64))] if avoid else near
 
 
 def informative_round(
@@ -213,11 +221,8 @@ def with_blends(
     that."""
     blends = blend_samples(model.anchor_vectors, mean_products, diffs, beta, cfg,
                            cfg.display_gibbs_budget, rng)
-    near_blends = anchor_products(model, blends.mean(0)[None])[0]
-    count = min(cfg.display_blend_people + len(avoid), len(model.anchors) - 1)
-    added = model.anchors[np.argpartition(-near_blends, count)[:count]]
-    if avoid:
-        added = added[~np.isin(added, np.fromiter(avoid, dtype=np.int64))]
+    added = nearest_anchors(model, anchor_products(model, blends.mean(0)[None])[0],
+                            cfg.display_blend_people, avoid)
     # The particles are independent draws: dropping some keeps the others' mixture.
     draws = blends[rng.integers(len(blends), size=min(cfg.display_blend_draws, len(vectors)))]
     return np.concatenate([vectors[len(draws):], draws]), np.union1d(people, added)
