@@ -10,7 +10,7 @@ import numpy as np
 from idealtype.quiz.strategies.adaptive import AdaptiveStrategy
 from idealtype.quiz.strategies.adaptive_config import DEFAULT
 from idealtype.quiz.strategies.base import NONE_OF_THESE, RoundRecord, information_bound, round_rng
-from idealtype.quiz.strategies.blend_gibbs import gibbs_blends, pick_differences
+from idealtype.quiz.strategies.blend_gibbs import blend_samples, gibbs_blends, pick_differences
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -82,6 +82,29 @@ def test_the_samples_are_a_function_of_the_seed():
             for s in (1, 1, 2)]
     np.testing.assert_array_equal(draw[0], draw[1])
     assert not np.array_equal(draw[0], draw[2])
+
+
+def test_rows_asked_for_first_join_the_sampler_however_far_from_the_mean():
+    """The result passes the most probable single people as `first`: a person the posterior
+    mean has drifted from still enters the blends when the picks point to them."""
+    rng = np.random.default_rng(5)
+    people = unit(rng.normal(size=(60, 64)))  # nearly orthogonal: a blend shows its members
+    target = 42
+    faces = unit(rng.normal(size=(40, 64)))
+    history = [RoundRecord(tuple(range(4 * r, 4 * r + 4)),
+                           4 * r + int(np.argmax(faces[4 * r:4 * r + 4] @ people[target])))
+               for r in range(10)]
+    diffs = pick_differences(history, faces)
+    closeness = -(people @ people[target])  # the target is the farthest from the "mean"
+    cfg = replace(DEFAULT, gibbs_candidates=20)
+
+    def with_target(first):
+        samples = blend_samples(people, closeness, diffs, 60.0, cfg, 10**9,
+                                np.random.default_rng(0), first=first)
+        return float(((samples @ people[target]) > 0.45).mean())
+
+    assert with_target(None) == 0.0  # not among the 20 closest: no blend can hold them
+    assert with_target(np.array([target])) > 0.8  # pairs 0.71, triples 0.58 with them
 
 
 def test_the_result_ranks_from_blend_samples_once_the_quiz_is_twice_the_bound_long(facelike_pool):

@@ -127,15 +127,19 @@ def gibbs_blends(
 
 
 def blend_samples(centroids: np.ndarray, closeness: np.ndarray, diffs: np.ndarray, beta: float,
-                  cfg: AdaptiveConfig, budget: int, rng: np.random.Generator) -> np.ndarray:
+                  cfg: AdaptiveConfig, budget: int, rng: np.random.Generator,
+                  first: np.ndarray | None = None) -> np.ndarray:
     """(S, d) Gibbs samples of the ideal over the candidates closest to the posterior mean
     (`closeness`: each row of `centroids`' cosine to it): `cfg.gibbs_candidates` of them,
     fewer when the quiz's picks would make the sampler spend more than `budget` exps (never
-    fewer than MIN_GIBBS_CANDIDATES)."""
+    fewer than MIN_GIBBS_CANDIDATES). The rows `first` come before the closest."""
     per_candidate = (max(diffs.shape[0] * diffs.shape[1], 1) * cfg.gibbs_sweeps
                      * sum(cfg.gibbs_counts) * cfg.gibbs_chains)
     count = min(len(centroids), cfg.gibbs_candidates,
                 max(MIN_GIBBS_CANDIDATES, budget // per_candidate))
+    if first is not None and len(first):
+        closeness = closeness.copy()
+        closeness[first] = np.inf
     # The `count` closest, in the order of a stable sort (ties by position), without sorting
     # all of them (the displays pass every anchor: 6,000 at 100k people).
     top = np.argpartition(-closeness, count - 1)[:count] if count < len(closeness) else np.arange(count)
