@@ -9,6 +9,7 @@ import numpy as np
 
 from idealtype.quiz.strategies.adaptive import AdaptiveStrategy
 from idealtype.quiz.strategies.adaptive_config import DEFAULT
+from idealtype.quiz.strategies.adaptive_rank import most_probable_people
 from idealtype.quiz.strategies.base import NONE_OF_THESE, RoundRecord, information_bound, round_rng
 from idealtype.quiz.strategies.blend_gibbs import blend_samples, gibbs_blends, pick_differences
 
@@ -123,3 +124,9 @@ def test_the_result_ranks_from_blend_samples_once_the_quiz_is_twice_the_bound_lo
         a, b = sampled.rank(pool, history[:rounds], 7), particles.rank(pool, history[:rounds], 7)
         np.testing.assert_array_equal(a[0], b[0])
     assert sampled.rank(pool, history, 7)[0].tolist() != particles.rank(pool, history, 7)[0].tolist()
+
+
+def test_the_most_probable_people_are_only_those_with_some_probability():
+    person = np.array([0.0, 0.5, 0.0, 0.2, 0.3, 0.0])
+    assert sorted(most_probable_people(person, 4).tolist()) == [1, 3, 4]
+    assert sorted(most_probable_people(person, 2).tolist()) == [1, 4]
