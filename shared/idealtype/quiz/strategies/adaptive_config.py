@@ -80,6 +80,7 @@ class AdaptiveConfig:
     # quizzes) keep 7: there a smaller one loses single targets (N=2 M=10 β=∞, bonus 5:
     # hit@7 0.786 -> 0.724).
     sampled_person_bonus: float = 4.0
+    likely_people: int = 16  # the most probable single people: candidates of every result
     softness: float = 0.02  # cosine scale of the soft top-1% boundary
     liked_share: float = 0.01
     # membership rule, liked sets from blend samples (blend_gibbs.py): Gibbs chains over

@@ -194,10 +194,6 @@ def person_probability(model: AdaptiveModel, post: Posterior, pool_rows: np.ndar
     return prob / max(prob.sum(), 1e-300)
 
 
-# The most probable single people (posterior given one person) join the result's candidates.
-LIKELY_PEOPLE = 16
-
-
 def most_probable_people(person: np.ndarray, count: int) -> np.ndarray:
     """Pool positions of the `count` people most probably the ideal (if it is one person),
     only those with any probability."""
@@ -226,7 +222,7 @@ def recommend_from(
     components = np.searchsorted(
         pool_rows, model.anchors[basis.components[basis.anchored].ravel()]
     )
-    likely_people = most_probable_people(person, LIKELY_PEOPLE)
+    likely_people = most_probable_people(person, cfg.likely_people)
     cand = np.unique(np.concatenate([near, components, likely_people]))
     centroids = model.table.rows(cand)
     closeness = centroids @ mean
