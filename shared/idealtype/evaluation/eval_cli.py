@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--protocols", default="target,type")
     parser.add_argument("--robustness", default="lapse20,noisy0.5",
                         help="extra user models scored at N=4, M=10, β∈{∞,20} ('' for none); "
-                             "none10: offered 'none of these', bar at the top 10%; bar10: "
+                             "none10: offered 'none of these', bar at the top 10%%; bar10: "
                              "the same person made to pick (at random below the bar)")
     parser.add_argument("--extra-protocols", default="type-dirichlet",
                         help="protocols scored only at N=4, M=10, β∈{∞,20} ('' for none); "
