@@ -100,7 +100,7 @@ def test_rows_asked_for_first_join_the_sampler_however_far_from_the_mean():
     cfg = replace(DEFAULT, gibbs_candidates=20)
 
     def with_target(first):
-        samples = blend_samples(people, closeness, diffs, 60.0, cfg, 10**9,
+        samples = blend_samples(people, closeness, diffs, 60.0, cfg, 10**9, 1,
                                 np.random.default_rng(0), first=first)
         return float(((samples @ people[target]) > 0.45).mean())
 

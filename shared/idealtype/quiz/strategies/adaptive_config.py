@@ -56,6 +56,11 @@ class AdaptiveConfig:
     display_blend_draws: int = 128
     display_blend_people: int = 40
     display_gibbs_budget: int = 240_000  # the sampler's exps per round (as gibbs_budget)
+    # Fewest candidates, whatever the budget: in long quizzes the budget alone would leave few
+    # (N=6 M=15: 14, N=8 M=20: 7), and the floor makes the sampler 2-4x the budget there
+    # (~1-2 ms at 100k). 16 instead of 32 (300 LFW users, paired, type precision@7): N=6 M=15
+    # β=∞ −0.023 ±0.024, the other type cells of N=6 M=10/15 and N=4 M=15 −0.003 to +0.011.
+    display_gibbs_least: int = 32
     # Early finish (AdaptiveStrategy.is_done): the quiz ends before its last round once the
     # posterior has settled on one look: concentration |E_p w_p|² (the mean cosine between two
     # posterior draws) at least this (0 = never early), and never before the information bound.
@@ -94,6 +99,7 @@ class AdaptiveConfig:
     gibbs_sweeps: int = 6
     gibbs_keep: int = 3
     gibbs_budget: int = 720_000
+    gibbs_least: int = 32  # fewest candidates, whatever the budget (N=8 M=20 reaches it)
     seed: int = 0
 
     @property

@@ -236,7 +236,7 @@ def recommend_from(
         # (LFW, 1,000 recorded quizzes, N=4 M=10, β=20, bonus 7: target hit@7 +0.011 against
         # the nearest people only; see AdaptiveConfig.sampled_person_bonus).
         blends = blend_samples(centroids, closeness, diffs, basis.beta, cfg, cfg.gibbs_budget,
-                               np.random.default_rng(seed),
+                               cfg.gibbs_least, np.random.default_rng(seed),
                                first=np.searchsorted(cand, likely_people))
         membership = liked_membership(centroids @ blends.T, blends @ model.table.sample.T, cfg)
         score = membership.mean(1) + cfg.sampled_person_bonus * person[cand]

@@ -127,16 +127,16 @@ def gibbs_blends(
 
 
 def blend_samples(centroids: np.ndarray, closeness: np.ndarray, diffs: np.ndarray, beta: float,
-                  cfg: AdaptiveConfig, budget: int, rng: np.random.Generator,
+                  cfg: AdaptiveConfig, budget: int, least: int, rng: np.random.Generator,
                   first: np.ndarray | None = None) -> np.ndarray:
     """(S, d) Gibbs samples of the ideal over the candidates closest to the posterior mean
     (`closeness`: each row of `centroids`' cosine to it): `cfg.gibbs_candidates` of them,
-    fewer when the quiz's picks would make the sampler spend more than `budget` exps (never
-    fewer than MIN_GIBBS_CANDIDATES). The rows `first` come before the closest."""
+    fewer when the quiz's picks would make the sampler spend more than `budget` exps, but
+    never fewer than `least` (then the budget gives way). The rows `first` come before the
+    closest."""
     per_candidate = (max(diffs.shape[0] * diffs.shape[1], 1) * cfg.gibbs_sweeps
                      * sum(cfg.gibbs_counts) * cfg.gibbs_chains)
-    count = min(len(centroids), cfg.gibbs_candidates,
-                max(MIN_GIBBS_CANDIDATES, budget // per_candidate))
+    count = min(len(centroids), cfg.gibbs_candidates, max(least, budget // per_candidate))
     if first is not None and len(first):
         closeness = closeness.copy()
         closeness[first] = np.inf
@@ -146,6 +146,3 @@ def blend_samples(centroids: np.ndarray, closeness: np.ndarray, diffs: np.ndarra
     chosen = top[np.lexsort((top, -closeness[top]))]
     return gibbs_blends(centroids[chosen], diffs, beta, cfg.lapse, cfg.gibbs_counts,
                         cfg.gibbs_chains, cfg.gibbs_sweeps, cfg.gibbs_keep, rng)
-
-
-MIN_GIBBS_CANDIDATES = 32
