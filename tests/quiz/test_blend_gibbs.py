@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from idealtype.quiz.strategies import blend_gibbs
 from idealtype.quiz.strategies.adaptive import AdaptiveStrategy
 from idealtype.quiz.strategies.adaptive_config import DEFAULT
 from idealtype.quiz.strategies.adaptive_rank import most_probable_people
@@ -83,6 +84,35 @@ def test_the_samples_are_a_function_of_the_seed():
             for s in (1, 1, 2)]
     np.testing.assert_array_equal(draw[0], draw[1])
     assert not np.array_equal(draw[0], draw[2])
+
+
+def test_the_budget_sets_how_many_of_the_closest_are_candidates_above_a_floor(monkeypatch):
+    """Candidates: the closest rows, as many as the exp budget pays for, at most
+    cfg.gibbs_candidates and at least `least` (the budget gives way), never more than exist."""
+    taken = []
+    monkeypatch.setattr(blend_gibbs, "gibbs_blends",
+                        lambda candidates, *args: taken.append(candidates) or candidates[:1])
+    rng = np.random.default_rng(3)
+    people = unit(rng.normal(size=(150, 16)))
+    closeness = rng.normal(size=150).astype(np.float32)
+    diffs = rng.normal(size=(10, 3, 16)).astype(np.float32)  # 10 rounds of N=4
+    # exps per candidate: 30 difference rows × sweeps × (2 + 3 people) × chains
+    per_candidate = 30 * DEFAULT.gibbs_sweeps * sum(DEFAULT.gibbs_counts) * DEFAULT.gibbs_chains
+
+    def count(budget: int, least: int, rows: int = 150) -> int:
+        blend_samples(people[:rows], closeness[:rows], diffs, 20.0, DEFAULT, budget, least,
+                      np.random.default_rng(0))
+        return len(taken[-1])
+
+    assert count(50 * per_candidate, 32) == 50
+    assert count(50 * per_candidate + per_candidate - 1, 32) == 50  # whole candidates only
+    assert count(10 * per_candidate, 32) == 32
+    assert count(10**12, 32) == DEFAULT.gibbs_candidates
+    assert count(10 * per_candidate, 32, rows=20) == 20
+    closest = np.sort(np.argsort(-closeness)[:50])
+    count(50 * per_candidate, 32)
+    np.testing.assert_array_equal(np.sort([int(np.flatnonzero((people == row).all(1))[0])
+                                           for row in taken[-1]]), closest)
 
 
 def test_rows_asked_for_first_join_the_sampler_however_far_from_the_mean():
