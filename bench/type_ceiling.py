@@ -12,9 +12,8 @@ two cores; the first U simulated users are the same whatever --users.
 
 The index (built from the LFW gallery with `idealtype build`) comes from --index or
 $IDEALTYPE_LFW_INDEX. Writes bench/results/type_ceiling.{json,md} unless --out says otherwise;
-the committed runs are bench/results/type_ceiling_250users_{inf,20}.{json,md} (--users 250,
-one β each, `--out bench/results/type_ceiling_250users_inf`) and
-bench/results/type_ceiling_500users_20.{json,md} (--users 500 --betas 20, ~50 minutes).
+the committed runs are bench/results/type_ceiling_500users_{inf,20}.{json,md} (--users 500,
+one β each, e.g. `--betas 20 --out bench/results/type_ceiling_500users_20`; ~45-50 minutes).
 """
 
 from __future__ import annotations
