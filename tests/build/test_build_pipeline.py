@@ -260,3 +260,11 @@ def test_cli_refuses_an_index_inside_the_gallery(gallery_copy, capsys):
     assert cli(["build", str(gallery_copy), "--out", str(gallery_copy / "site")]) == 2
     assert "inside SOURCE" in capsys.readouterr().err
     assert not (gallery_copy / "site").exists()
+
+
+@pytest.mark.parametrize("source", ["missing", "a-file.jpg"])
+def test_cli_says_when_the_gallery_folder_is_not_there(tmp_path, capsys, source):
+    (tmp_path / "a-file.jpg").write_bytes(b"x")
+    assert cli(["build", str(tmp_path / source), "--out", str(tmp_path / "out")]) == 2
+    assert f"no gallery folder at {tmp_path / source}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

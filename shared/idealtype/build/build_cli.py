@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 
@@ -146,6 +147,10 @@ def run(args: argparse.Namespace) -> int:
         args.shard = (args.shard_index, args.shards)
     if args.merge and args.shard is not None:
         print("--merge publishes finished shards; run shards without it", file=sys.stderr)
+        return 2
+    if not args.source.startswith("s3://") and not Path(args.source).is_dir():
+        print(f"no gallery folder at {args.source}: SOURCE is a folder (or s3://bucket/prefix) "
+              "with one sub-folder of photos per person", file=sys.stderr)
         return 2
     if _nested(args.out, args.source):
         print("--out must not be inside SOURCE (the index would be read as photos)", file=sys.stderr)

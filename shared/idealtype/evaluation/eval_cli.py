@@ -82,6 +82,27 @@ def user_model(name: str, beta: float):
     raise ValueError(f"unknown user model {name!r} (luce, lapseNN, noisyX, noneNN, barNN)")
 
 
+def argument_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with the command line's numbers and filter, before any index is loaded
+    (a quiz needs at least 2 faces a round, a round, a user and a positive β)."""
+    if args.users < 1 or args.jobs < 1:
+        return "--users and --jobs must be at least 1"
+    if args.pool is not None and "=" not in args.pool:
+        return f"--pool wants tag=value, e.g. gender=female, not {args.pool!r}"
+    try:
+        choices, rounds = parse_list(args.choices, int), parse_list(args.rounds, int)
+        betas = parse_list(args.betas, float)
+    except ValueError as err:
+        return f"--choices, --rounds and --betas are comma-separated numbers ({err})"
+    if not choices or min(choices) < 2:
+        return "--choices: every N must be at least 2 (faces per round)"
+    if not rounds or min(rounds) < 1:
+        return "--rounds: every M must be at least 1"
+    if not betas or not min(betas) > 0:  # (also catches nan)
+        return "--betas: every β must be positive (inf: a perfect chooser)"
+    return None
+
+
 def plan(args: argparse.Namespace) -> list:
     from .grid import Cell
 
@@ -223,6 +244,10 @@ def run(args: argparse.Namespace) -> int:
     from .report import goal_check, write_report
     from .strategies import resolve
 
+    problem = argument_error(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         index = load_index(open_store(args.index), args.version)
     except IndexError_ as err:
