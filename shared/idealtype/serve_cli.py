@@ -21,18 +21,32 @@ LOOP_CHOICES = ("auto", "asyncio", "uvloop")
 OPTIONAL_PACKAGES = ("httptools", "uvloop")
 
 
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")  # uvicorn's
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        # (uvicorn given a port out of range waits forever without a word.)
+        raise argparse.ArgumentTypeError(f"a TCP port is 1-65535, not {text!r}")
+    return port
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", default=None,
                         help="index location as given to `idealtype build --out` (folder or "
                              "s3://bucket/prefix); default: $IDEALTYPE_INDEX or var/index")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=port_number, default=8000)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--sessions", default=None,
                         help="SQLite file or dynamodb://table; default: $IDEALTYPE_SESSIONS or "
                              "<index folder>/../sessions.sqlite3 (var/sessions.sqlite3 for S3)")
     parser.add_argument("--frontend", default=None,
                         help=f"folder served at / (default: {REPO_FRONTEND} if present)")
-    parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="warning")
     parser.add_argument("--http", choices=HTTP_CHOICES, default="auto",
                         help="uvicorn's HTTP parser (auto: httptools when installed, else h11)")
     parser.add_argument("--loop", choices=LOOP_CHOICES, default="auto",
@@ -74,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
         http, loop = resolve_stack(args.http, args.loop)
     except ValueError as err:
         print(f"idealtype serve: {err}", file=sys.stderr)
+        return 2
+    if args.frontend is not None and not Path(args.frontend).is_dir():
+        print(f"idealtype serve: no frontend folder at {args.frontend}", file=sys.stderr)
         return 2
     settings = Settings.from_env()
     index = args.index or settings.index

@@ -9,6 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from local_ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,3 +62,22 @@ def test_serve_without_index_explains(tmp_path):
     )
     assert done.returncode == 2
     assert "idealtype build --out" in done.stderr
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--port", "99999"], "a TCP port is 1-65535, not '99999'"),
+    (["--port", "http"], "a TCP port is 1-65535, not 'http'"),
+    (["--log-level", "loud"], "invalid choice: 'loud'"),
+    (["--frontend", "no-such-folder"], "no frontend folder at no-such-folder"),
+])
+def test_serve_refuses_flags_it_cannot_serve_with(index_dir, tmp_path, flags, message):
+    # Each used to start: a port out of range hung without a word, a missing frontend
+    # served 404 at /, an unknown log level failed inside uvicorn.
+    done = subprocess.run(
+        [sys.executable, "-m", "idealtype.cli", "serve", "--index", str(index_dir),
+         "--sessions", str(tmp_path / "s.db"), *flags],
+        check=False, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert "Serving on" not in done.stdout
