@@ -75,6 +75,13 @@ def test_missing_index_is_a_clear_error(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def test_counts_that_show_nothing_or_less_are_a_clear_error(planted_gallery, tmp_path, capsys):
+    for flags in (["--per-side", "0"], ["--per-side", "-3"], ["--components", "-1"]):
+        assert main(["explore", planted_gallery.root, "--out", str(tmp_path / "o"), *flags]) == 2
+        assert "--per-side must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_explore_reads_an_s3_index(moto_endpoint, tmp_path):
     boto3.client("s3").create_bucket(Bucket="gallery")
     make_synthetic_index(S3BlobStore("gallery", "prod"), 6, 3, dims=32, with_crops=True)

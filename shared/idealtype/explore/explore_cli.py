@@ -53,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
     settings = ExploreSettings(
         **{name: getattr(args, name) for name in THRESHOLD_HELP if hasattr(args, name)}
     )
+    if settings.per_side < 1 or settings.components < 0:
+        print("explore: --per-side must be at least 1 and --components at least 0",
+              file=sys.stderr)
+        return 2
     started = time.monotonic()
     try:
         store = open_store(args.index)
