@@ -268,3 +268,18 @@ def test_cli_says_when_the_gallery_folder_is_not_there(tmp_path, capsys, source)
     assert cli(["build", str(tmp_path / source), "--out", str(tmp_path / "out")]) == 2
     assert f"no gallery folder at {tmp_path / source}" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("flag", "value", "least"), [
+    ("--limit", "-1", 1), ("--max-per-celeb", "0", 1), ("--batch-size", "0", 1),
+    ("--detect-batch", "0", 1), ("--chunk-size", "0", 1), ("--threads", "-1", 1),
+    ("--margin", "-5", 0), ("--min-face", "-1", 0), ("--max-side", "10", 20), ("--shards", "0", 1),
+])
+def test_cli_refuses_numbers_that_cannot_build(build_gallery, tmp_path, capsys, flag, value, least):
+    # Before: 0 batch sizes and threads crashed deep in the build, --limit -1 meant "all but
+    # the last photo".
+    with pytest.raises(SystemExit) as refused:
+        cli(["build", str(build_gallery), "--out", str(tmp_path / "out"), flag, value])
+    assert refused.value.code == 2
+    assert f"argument {flag}: must be at least {least}, not {value}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
