@@ -21,3 +21,18 @@ def test_the_top_level_help_lists_every_subcommand(capsys):
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert all(name in out for name in COMMANDS)
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["demo", "--every", "0"], "argument --every: must be at least 1, not 0"),
+    (["demo", "--per-person", "x"], "argument --per-person: not an integer: 'x'"),
+    (["demo", "--port", "70000"], "argument --port: a TCP port is 1-65535, not '70000'"),
+    (["serve", "--port", "0"], "argument --port: a TCP port is 1-65535, not '0'"),
+])
+def test_numbers_a_command_cannot_run_with_are_refused_on_the_command_line(
+        arguments, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as refused:
+        main([*arguments, "--out", str(tmp_path / "o")] if arguments[0] == "demo" else arguments)
+    assert refused.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .cli_args import at_least, port_number
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_GALLERY = REPO.parent / "shared" / "data" / "lfw"
 
@@ -36,11 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=str(REPO / "var" / "demo"),
                         help="where the demo index and sessions live (default: var/demo)")
     parser.add_argument("--full", action="store_true", help="index every photo of the gallery")
-    parser.add_argument("--every", type=int, default=6,
+    parser.add_argument("--every", type=at_least(1), default=6,
                         help="subset: keep every N-th person in name order (default 6)")
-    parser.add_argument("--per-person", type=int, default=2,
+    parser.add_argument("--per-person", type=at_least(1), default=2,
                         help="subset: at most this many photos per person (default 2)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--port", type=port_number, default=os.environ.get("PORT", "8000"))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--build-only", action="store_true", help="build (or reuse) and exit")
 

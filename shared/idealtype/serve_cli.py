@@ -10,6 +10,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from .cli_args import port_number
+
 # The repo's frontend/ (this file is shared/idealtype/serve_cli.py).
 REPO_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 
@@ -22,17 +24,6 @@ OPTIONAL_PACKAGES = ("httptools", "uvloop")
 
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")  # uvicorn's
-
-
-def port_number(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        port = 0
-    if not 1 <= port <= 65535:
-        # (uvicorn given a port out of range waits forever without a word.)
-        raise argparse.ArgumentTypeError(f"a TCP port is 1-65535, not {text!r}")
-    return port
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

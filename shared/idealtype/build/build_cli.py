@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..cli_args import at_least
+
 
 def _shard_spec(text: str) -> tuple[int, int]:
     try:
@@ -26,22 +28,6 @@ def _shard_spec(text: str) -> tuple[int, int]:
     if count < 1 or not 0 <= index < count:
         raise argparse.ArgumentTypeError(f"--shard {text}: need 0 <= i < n")
     return index, count
-
-
-def _at_least(low: int):
-    """argparse type: an integer >= low (a 0 batch size or thread count crashed deep inside
-    the build; a negative --limit silently meant "all but the last")."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
-        return value
-
-    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,19 +43,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     work = parser.add_argument_group("sharding")
     work.add_argument("--shard", type=_shard_spec, metavar="I/N", help="run only shard I of N")
     work.add_argument(
-        "--shards", type=_at_least(1), metavar="N", help="number of shards (with --shard-index or --merge)"
+        "--shards", type=at_least(1), metavar="N", help="number of shards (with --shard-index or --merge)"
     )
-    work.add_argument("--shard-index", type=_at_least(0), metavar="I", help="run only shard I of --shards N")
+    work.add_argument("--shard-index", type=at_least(0), metavar="I", help="run only shard I of --shards N")
     work.add_argument("--merge", action="store_true", help="merge finished shards and publish")
     work.add_argument("--resume", action="store_true", help="reuse finished checkpoint parts")
     subset = parser.add_argument_group("which photos")
-    subset.add_argument("--limit", type=_at_least(1), help="at most this many photos (first in name order)")
-    subset.add_argument("--max-per-celeb", type=_at_least(1), help="at most this many photos per person")
+    subset.add_argument("--limit", type=at_least(1), help="at most this many photos (first in name order)")
+    subset.add_argument("--max-per-celeb", type=at_least(1), help="at most this many photos per person")
     model = parser.add_argument_group("faces and embeddings")
     model.add_argument("--model", default=defaults.model_id, choices=("casia-webface", "vggface2"))
     model.add_argument(
         "--margin",
-        type=_at_least(0),
+        type=at_least(0),
         default=defaults.margin,
         help=f"model-crop margin, px of the 160 px input (default {defaults.margin})",
     )
@@ -80,27 +66,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     model.add_argument(
         "--min-face",
-        type=_at_least(0),
+        type=at_least(0),
         default=defaults.min_face_px,
         help=f"skip faces whose box is smaller (px, default {defaults.min_face_px})",
     )
     model.add_argument(
         "--max-side",
         # (MTCNN looks for faces of at least min_detect_px on the scaled photo.)
-        type=_at_least(defaults.min_detect_px),
+        type=at_least(defaults.min_detect_px),
         default=defaults.max_side,
         help="detect on photos scaled down to this longest side",
     )
     model.add_argument("--dtype", choices=("float32", "float16"), default="float32")
     speed = parser.add_argument_group("speed")
-    speed.add_argument("--batch-size", type=_at_least(1), default=32, help="FaceNet batch size")
-    speed.add_argument("--detect-batch", type=_at_least(1), default=16, help="MTCNN batch size")
+    speed.add_argument("--batch-size", type=at_least(1), default=32, help="FaceNet batch size")
+    speed.add_argument("--detect-batch", type=at_least(1), default=16, help="MTCNN batch size")
     speed.add_argument(
-        "--chunk-size", type=_at_least(1), default=defaults.chunk_size, help="photos per checkpoint part"
+        "--chunk-size", type=at_least(1), default=defaults.chunk_size, help="photos per checkpoint part"
     )
     speed.add_argument(
         "--threads",
-        type=_at_least(1),
+        type=at_least(1),
         default=1,
         help="torch threads per stage (default 1: detection and embedding already run as two "
         "parallel stages)",
