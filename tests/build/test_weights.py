@@ -158,6 +158,13 @@ def test_cli_prints_path_and_sha256(cache_with_graph, capsys):
     assert f"sha256: {weights.file_sha256(path)}" in out
 
 
+def test_cli_says_when_the_cache_folder_cannot_be_made(tmp_path, capsys):
+    (tmp_path / "a-file").write_text("x")  # a folder cannot be made under a file
+    assert cli_main(["weights", "--cache", str(tmp_path / "a-file" / "cache")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot use the cache folder" in err and "a-file" in err and "Traceback" not in err
+
+
 def test_vggface2_offline_gives_clear_error(tmp_path, monkeypatch):
     # The real download goes to GitHub; simulate the unreachable network it meets offline.
     def unreachable(url, dst, *args, **kwargs):

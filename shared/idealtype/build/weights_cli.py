@@ -28,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
     except WeightsUnavailable as error:
         print(f"idealtype weights: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a cache folder that cannot be created or written
+        print(f"idealtype weights: cannot use the cache folder: {error}", file=sys.stderr)
+        return 1
     print(f"model:  facenet-{args.model}")
     print(f"file:   {path}")
     print(f"sha256: {sha256}")
