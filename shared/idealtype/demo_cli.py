@@ -42,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="subset: keep every N-th person in name order (default 6)")
     parser.add_argument("--per-person", type=at_least(1), default=2,
                         help="subset: at most this many photos per person (default 2)")
+    # (argparse passes a string default through `type` too: a bad $PORT is refused here.)
     parser.add_argument("--port", type=port_number, default=os.environ.get("PORT", "8000"))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--build-only", action="store_true", help="build (or reuse) and exit")

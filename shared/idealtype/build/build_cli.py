@@ -43,14 +43,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     work = parser.add_argument_group("sharding")
     work.add_argument("--shard", type=_shard_spec, metavar="I/N", help="run only shard I of N")
     work.add_argument(
-        "--shards", type=at_least(1), metavar="N", help="number of shards (with --shard-index or --merge)"
+        "--shards", type=at_least(1), metavar="N",
+        help="number of shards (with --shard-index or --merge)",
     )
-    work.add_argument("--shard-index", type=at_least(0), metavar="I", help="run only shard I of --shards N")
+    work.add_argument("--shard-index", type=at_least(0), metavar="I",
+                      help="run only shard I of --shards N")
     work.add_argument("--merge", action="store_true", help="merge finished shards and publish")
     work.add_argument("--resume", action="store_true", help="reuse finished checkpoint parts")
     subset = parser.add_argument_group("which photos")
-    subset.add_argument("--limit", type=at_least(1), help="at most this many photos (first in name order)")
-    subset.add_argument("--max-per-celeb", type=at_least(1), help="at most this many photos per person")
+    subset.add_argument("--limit", type=at_least(1),
+                        help="at most this many photos (first in name order)")
+    subset.add_argument("--max-per-celeb", type=at_least(1),
+                        help="at most this many photos per person")
     model = parser.add_argument_group("faces and embeddings")
     model.add_argument("--model", default=defaults.model_id, choices=("casia-webface", "vggface2"))
     model.add_argument(
@@ -82,7 +86,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     speed.add_argument("--batch-size", type=at_least(1), default=32, help="FaceNet batch size")
     speed.add_argument("--detect-batch", type=at_least(1), default=16, help="MTCNN batch size")
     speed.add_argument(
-        "--chunk-size", type=at_least(1), default=defaults.chunk_size, help="photos per checkpoint part"
+        "--chunk-size", type=at_least(1), default=defaults.chunk_size,
+        help="photos per checkpoint part",
     )
     speed.add_argument(
         "--threads",

@@ -21,6 +21,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from pathlib import Path
 
+from ..cli_args import at_least
+
 DEFAULT_STRATEGIES = "random,cluster,adaptive"
 
 
@@ -28,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("index", help="index location (folder or s3://bucket/prefix)")
     parser.add_argument("--version", default=None, help="index version (default: LATEST)")
     parser.add_argument("--out", default="var/eval", help="report folder (default var/eval)")
-    parser.add_argument("--users", type=int, default=500, help="simulated users per cell")
+    parser.add_argument("--users", type=at_least(1), default=500,
+                        help="simulated users per cell")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--strategies", default=DEFAULT_STRATEGIES,
                         help=f"comma-separated (default {DEFAULT_STRATEGIES}); also variants "
@@ -47,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--curve", action=argparse.BooleanOptionalAction, default=True,
                         help="score every round of the N=4, longest-M, β=∞ cells")
     parser.add_argument("--pool", default=None, help="tag filter, e.g. gender=female")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (cells in parallel)")
+    parser.add_argument("--jobs", type=at_least(1), default=1,
+                        help="worker processes (cells in parallel)")
     parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                         help="reuse finished cells of an interrupted run in --out (same settings)")
     parser.add_argument("--report-only", action="store_true",
@@ -84,9 +88,7 @@ def user_model(name: str, beta: float):
 
 def argument_error(args: argparse.Namespace) -> str | None:
     """What is wrong with the command line's numbers and filter, before any index is loaded
-    (a quiz needs at least 2 faces a round, a round, a user and a positive β)."""
-    if args.users < 1 or args.jobs < 1:
-        return "--users and --jobs must be at least 1"
+    (a quiz needs at least 2 faces a round, a round and a positive β)."""
     if args.pool is not None and "=" not in args.pool:
         return f"--pool wants tag=value, e.g. gender=female, not {args.pool!r}"
     try:
