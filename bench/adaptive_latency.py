@@ -48,7 +48,9 @@ from idealtype.evaluation.users import Chooser, luce, offered_none
 from idealtype.index_format import load_index
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies import RoundRecord, get_strategy, round_rng
+from idealtype.quiz.strategies.adaptive_live import LIVE_FORMAT, live_from_state
 from idealtype.quiz.strategies.adaptive_model import adaptive_model
+from idealtype.quiz.strategies.base import picked_rounds
 from idealtype.quiz.strategies.posterior import CACHE
 
 TARGET_MS = 15.0
@@ -78,6 +80,7 @@ def time_quizzes(strategy, pool: Pool, choices: int, rounds: int, quizzes: int, 
     chooser = Chooser(person, index.embeddings, 0, index.centroids[pool.celeb_rows])
     times: dict[str, list[float]] = {call: [] for call in CALLS}
     state_bytes: list[int] = []  # JSON size of the state each pick keeps for the next one
+    live: dict[int, int] = {}  # round -> most particles a state after it kept alive (adaptive)
 
     def timed(call: str, fn, *args, **kwargs):
         if cold:
@@ -115,12 +118,34 @@ def time_quizzes(strategy, pool: Pool, choices: int, rounds: int, quizzes: int, 
             shown, kept = pick_request(history, q, kept)
             if shown is not None:
                 state_bytes.append(len(orjson.dumps(kept)))
+                count = live_count(strategy, pool, history, kept)
+                live[len(history)] = max(live.get(len(history), 0), count)
         state = orjson.loads(orjson.dumps(kept))
         timed("result", strategy.rank, pool, history, 7, state=state)
         timed("result_recomputed", strategy.rank, pool, history, 7)
     report = {call: ms_stats(samples) for call, samples in times.items()}
     report["round_state_bytes_max"] = max(state_bytes)
+    if any(live.values()):
+        # What keeping the live particles' likelihoods in the item instead (so a cold request
+        # would skip the earlier rounds) would take in the quiz's second half, where cold
+        # requests cost most: 2 bytes per particle, decisiveness level and bar level (README,
+        # "Why the cold next rounds ... stay over the bound").
+        cfg = strategy.cfg
+        levels = len(cfg.betas) * (1 + len(cfg.none_bar_shares) if none_offered else 1)
+        report["live_particles_by_round"] = [live[r] for r in sorted(live)]
+        late = [live[r] * levels * 2 for r in sorted(live) if r > rounds // 2]
+        report["late_likelihood_state_bytes"] = [min(late), max(late)] if late else None
     return report
+
+
+def live_count(strategy, pool: Pool, history: list[RoundRecord], kept) -> int:
+    """How many particles the adaptive state `kept` keeps alive after `history` (0 for a
+    strategy without one)."""
+    if not isinstance(kept, dict) or kept.get("format") != LIVE_FORMAT:
+        return 0
+    model = adaptive_model(pool, strategy.cfg)
+    found = live_from_state(model, kept, picked_rounds(history))
+    return len(model.log_prior) if found is None else len(found[1])
 
 
 def ratio(ms: float, baseline_ms: float) -> str:
@@ -168,6 +193,11 @@ def bench_gallery(name: str, index_dir, quizzes: int) -> tuple[dict, float]:
                   f"{w:6.2f} ms{ratio(w, b)} | adaptive cold {c:6.2f} ms{ratio(c, b)} "
                   f"max {cold[call]['max_ms']:.2f} ms | cold, none offered {cn:6.2f} ms "
                   f"max {cold_none[call]['max_ms']:.2f} ms", flush=True)
+        late = cold["late_likelihood_state_bytes"]
+        print(f"[{name}] {shape:11s} state kept per pick ≤ {cold['round_state_bytes_max']} B; "
+              f"live particles after each round {cold['live_particles_by_round']}"
+              + (f": keeping their likelihoods after rounds > M/2 would take "
+                 f"{late[0] / 1e3:.0f}-{late[1] / 1e3:.0f} KB" if late else ""), flush=True)
     return report, worst
 
 
