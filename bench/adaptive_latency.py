@@ -37,6 +37,7 @@ import numpy as np
 import orjson
 from bench_index import (
     RESULTS,
+    cpu_profile,
     lfw_index_location,
     lfw_mix_index_dir,
     synthetic_index_dir,
@@ -209,7 +210,10 @@ def main() -> int:
     parser.add_argument("--lfw-index", default=None, help="real index the lfw-mix gallery grows from")
     parser.add_argument("--out", type=Path, default=RESULTS / "adaptive_latency.json")
     args = parser.parse_args()
-    report = {"target_ms": TARGET_MS, "machine": platform.platform(),
+    cpu = cpu_profile()
+    print(f"CPU: {cpu['model']}; numpy SIMD {', '.join(cpu['numpy_simd'])}; one core: float32 "
+          f"product {cpu['sgemm_gflops']} GFLOP/s, exp {cpu['exp_f32_ns']} ns", flush=True)
+    report = {"target_ms": TARGET_MS, "machine": platform.platform(), "cpu": cpu,
               "load_average": os.getloadavg(), "galleries": {}}
     worst = 0.0
     for name in args.galleries.split(","):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import time
 from pathlib import Path
 
@@ -98,6 +99,44 @@ def lfw_mix_index_dir(lfw_dir: str, n_celebs: int, images_per_celeb: int) -> Pat
                   celeb_info=info, report={"summary": {"lfw_mix_of": lfw_dir}})
     print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
     return root
+
+
+def cpu_profile() -> dict:
+    """What the CPU gives numpy, so that runs on different machines can be compared: its model,
+    the SIMD extensions numpy dispatches to, and one core's speed at what the adaptive strategy
+    spends most of its time in (call it with OPENBLAS_NUM_THREADS=1 set): a float32 matrix
+    product of a late cold round's shape (133 x 512 by 512 x 6,000) and float32 exp."""
+    try:  # numpy 2 (numpy 1 kept it in numpy.core)
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in
+             (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+             if line.startswith("model name")]
+    model = names[0] if names else platform.processor()
+    rng = np.random.default_rng(0)
+    a = rng.random((133, 512), dtype=np.float32)
+    b = rng.random((6000, 512), dtype=np.float32)
+    x = rng.random(100_000, dtype=np.float32)
+    out = np.empty_like(x)
+
+    def best_of(fn, repeat: int = 100) -> float:
+        fn()
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    gemm_s = best_of(lambda: a @ b.T)
+    exp_s = best_of(lambda: np.exp(x, out=out))
+    return {"model": model,
+            "numpy_simd": [name for name in __cpu_dispatch__ if __cpu_features__.get(name)],
+            "sgemm_gflops": round(2 * 133 * 512 * 6000 / gemm_s / 1e9, 1),
+            "exp_f32_ns": round(exp_s / len(x) * 1e9, 3)}
 
 
 def write_report(path: Path, report: dict) -> None:
