@@ -138,9 +138,12 @@ def test_warm_and_cold_requests_agree_on_a_quiz_with_none_answers(pool):
         warm = history_log_likelihood(model, history[:r], index.embeddings, cfg)
     CACHE.clear()
     cold = history_log_likelihood(model, history, index.embeddings, cfg)
-    np.testing.assert_array_equal(warm[0], cold[0])
-    np.testing.assert_array_equal(warm[1], cold[1])
-    np.testing.assert_array_equal(warm[2], cold[2])  # the posterior over bar levels
+    np.testing.assert_array_equal(warm[0], cold[0])  # the same live set
+    # The same likelihoods up to the BLAS's rounding: it may round a product of one round's
+    # rows differently from the whole history's (posterior.multiply_round_likelihoods; seen
+    # with OpenBLAS on an AVX2-only core: relative 1.6e-6 in float32).
+    np.testing.assert_allclose(warm[1], cold[1], rtol=1e-5, atol=0)
+    np.testing.assert_allclose(warm[2], cold[2], rtol=1e-5, atol=0)  # the bar levels' posterior
     rows = np.arange(len(model.log_prior)) if cold[0] is None else cold[0]
     np.testing.assert_allclose(cold[1], plain_log_likelihood(model, history, index.embeddings,
                                                              cfg, rows), rtol=1e-4, atol=1e-3)
