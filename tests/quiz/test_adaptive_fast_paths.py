@@ -22,8 +22,8 @@ from idealtype.quiz.strategies.adaptive_rank import (
     recommend_from,
     sample_cosines,
     top_particles,
-    upper_quantile,
 )
+from idealtype.quiz.strategies.liked_set import upper_quantile
 from idealtype.quiz.strategies.posterior import (
     CACHE,
     anchor_cosines,

@@ -22,6 +22,8 @@ VARIANTS = {
     "adaptive-move": {"move_particles": 2000, "move_steps": 8},
     # Blend posterior with importance-weighted blends drawn near it for the result.
     "adaptive-refine": {"refine_particles": 16000},
+    # Displays that also ask about the liked set of the people most likely recommended.
+    "adaptive-liked": {"display_liked_weight": 8.0},
     # Every blend of 1-3 of the people the picks point to, enumerated per request.
     "adaptive-enum": {"enum_candidates": 48},
     # The same, seeded from the fixed posterior's heaviest particles (one enumeration, not two).

@@ -61,6 +61,13 @@ class AdaptiveConfig:
     # (~1-2 ms at 100k). 16 instead of 32 (300 LFW users, paired, type precision@7): N=6 M=15
     # β=∞ −0.023 ±0.024, the other type cells of N=6 M=10/15 and N=4 M=15 −0.003 to +0.011.
     display_gibbs_least: int = 32
+    # Research (variant adaptive-liked; 0 = off): the display's score adds this weight × the
+    # information the pick gives about the liked-set membership of the `display_liked_people`
+    # candidates most likely liked (adaptive_display.liked_information). Rebuilt LFW index,
+    # N=4 M=10, weight 8, paired: type precision@7 +0.010 ±0.014 (β=20, 2,000 users) /
+    # +0.011 ±0.019 (β=∞, 1,000), target hit@7 β=20 −0.002 ±0.018 (3,000); README.
+    display_liked_weight: float = 0.0
+    display_liked_people: int = 32
     # Early finish (AdaptiveStrategy.is_done): the quiz ends before its last round once the
     # posterior has settled on one look: concentration |E_p w_p|² (the mean cosine between two
     # posterior draws) at least this (0 = never early), and never before the information bound.

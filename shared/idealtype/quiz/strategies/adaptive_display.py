@@ -17,6 +17,7 @@ import numpy as np
 from .adaptive_config import AdaptiveConfig
 from .adaptive_model import AdaptiveModel
 from .blend_gibbs import blend_samples
+from .liked_set import liked_membership
 from .posterior import Posterior, anchor_products
 
 
@@ -77,14 +78,54 @@ def set_information(fixed: np.ndarray, added: np.ndarray, lapse: float) -> np.nd
     return mean_entropy + neg_entropy.mean(1)
 
 
+def liked_information(fixed: np.ndarray, added: np.ndarray, lapse: float,
+                      liked: np.ndarray) -> np.ndarray:
+    """For each set `fixed` ∪ {added} (as set_information), the mean over the rows of `liked`
+    ((C, R): each person's membership in each particle's liked set, in [0, 1]) of the mutual
+    information (nats) between the pick and whether that person is liked: what the pick tells
+    about the recommendations rather than about the hypothesis ("expected predictive
+    information gain"). I(pick; m_c) = H(pick) + H(m_c) − H(pick, m_c), the joint from
+    P(i, m_c = 1) = E_r P(i | r)·liked[c, r]."""
+    fixed = np.broadcast_to(fixed, (len(added),) + fixed.shape[1:])
+    floor = np.float32(lapse / (fixed.shape[1] + 1))
+    scale = np.float32(1 - lapse) / (fixed.sum(1) + added)  # (K, R)
+    p = np.concatenate([fixed * scale[:, None, :], (added * scale)[:, None, :]], axis=1)
+    p += floor  # (K, n, R): P(i | r)
+    k, n, r = p.shape
+    liked_joint = (p.reshape(k * n, r) @ liked.T).reshape(k, n, -1) / np.float32(r)
+    pick = p.mean(2)  # (K, n)
+    other_joint = pick[:, :, None] - liked_joint
+    share = liked.mean(1)  # (C,) P(m_c = 1)
+    return (neg_entropy(liked_joint, 1) + neg_entropy(other_joint, 1)
+            - neg_entropy(pick, 1)[:, None]
+            - neg_entropy(share, None) - neg_entropy(1 - share, None)).mean(1)
+
+
+def neg_entropy(q: np.ndarray, axis: int | None) -> np.ndarray:
+    """Σ q log q over `axis` (None: elementwise), 0 log 0 = 0; probabilities a rounding error
+    below 0 count as 0."""
+    q = np.maximum(q, np.float32(1e-12))
+    out = q * np.log(q)
+    return out if axis is None else out.sum(axis)
+
+
 def greedy_informative_set(
     sims: np.ndarray, size: int, beta: float, cfg: AdaptiveConfig,
-    outside: np.ndarray | None = None,
+    outside: np.ndarray | None = None, liked: np.ndarray | None = None,
 ) -> list[int]:
     """Indices of `size` rows of `sims` (candidates × particles) chosen greedily by information:
     the best pair among the candidates whose appeal varies most across hypotheses, then one
     face at a time from all candidates. `outside` (particles,): the utility of "none of these"
-    under each particle when the round offers it (its bar; -inf: never), an answer too."""
+    under each particle when the round offers it (its bar; -inf: never), an answer too.
+    `liked` (people × particles memberships): the score adds cfg.display_liked_weight × the
+    information about them (liked_information)."""
+
+    def score(fixed: np.ndarray, added: np.ndarray) -> np.ndarray:
+        info = set_information(fixed, added, cfg.lapse)
+        if liked is not None:
+            info += cfg.display_liked_weight * liked_information(fixed, added, cfg.lapse, liked)
+        return info
+
     spread = np.argsort(-sims.std(1))[: cfg.pair_pool]
     i, j = np.triu_indices(len(spread), 1)
     first, second = sims[spread[i]], sims[spread[j]]
@@ -92,7 +133,7 @@ def greedy_informative_set(
     fixed = appeal(first, reference, beta)[:, None]
     if outside is not None:
         fixed = np.concatenate([fixed, appeal(outside[None], reference, beta)[:, None]], axis=1)
-    best = int(np.argmax(set_information(fixed, appeal(second, reference, beta), cfg.lapse)))
+    best = int(np.argmax(score(fixed, appeal(second, reference, beta))))
     chosen = [int(spread[i[best]]), int(spread[j[best]])]
     rest = np.setdiff1d(np.arange(len(sims)), chosen)
     info = np.zeros(len(rest))  # each remaining candidate's value at the last step
@@ -109,7 +150,7 @@ def greedy_informative_set(
         fixed = z[: len(chosen)]
         if outside is not None:
             fixed = np.concatenate([fixed, appeal(outside[None], reference, beta)])
-        info = set_information(fixed[None], z[len(chosen):], cfg.lapse)
+        info = score(fixed[None], z[len(chosen):])
         best = int(np.argmax(info))
         chosen.append(int(rest[best]))
         rest, info = np.delete(rest, best), np.delete(info, best)
@@ -193,8 +234,23 @@ def informative_round(
                                       rng, cfg)
     faces = model.face_of[people]
     sims = np.asarray(embeddings[faces], dtype=np.float32) @ vectors.T
-    chosen = greedy_informative_set(sims, choices, beta, cfg, outside)
+    liked = None
+    if cfg.display_liked_weight and outside is None:
+        liked = likely_liked(model, vectors, np.searchsorted(pool_rows, people), cfg)
+    chosen = greedy_informative_set(sims, choices, beta, cfg, outside, liked)
     return [int(faces[i]) for i in rng.permutation(chosen)]
+
+
+def likely_liked(model: AdaptiveModel, vectors: np.ndarray, positions: np.ndarray,
+                 cfg: AdaptiveConfig) -> np.ndarray:
+    """(C, R) soft membership of the `cfg.display_liked_people` candidates (pool `positions`)
+    most likely liked in each hypothesis' liked set (its top `liked_share` of the pool, as
+    the result estimates it): the people whose place on the list the next pick should
+    settle."""
+    sample_sims = vectors @ model.table.sample.T
+    membership = liked_membership(model.table.rows(positions) @ vectors.T, sample_sims, cfg)
+    top = np.argsort(-membership.mean(1), kind="stable")[: cfg.display_liked_people]
+    return np.ascontiguousarray(membership[top])
 
 
 def with_blends(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from .adaptive_display import blend_vectors, particle_vectors
 from .adaptive_model import AdaptiveModel
 from .anchor_blends import blend_rows
 from .blend_gibbs import blend_samples
+from .liked_set import liked_membership
 from .posterior import Posterior
 
 
@@ -42,25 +42,6 @@ def top_particles(post: Posterior, cfg: AdaptiveConfig) -> tuple[np.ndarray, np.
     top = top[:cover]
     w = post.weights[top]
     return top, w / w.sum()
-
-
-def upper_quantile(values: np.ndarray, q: float) -> np.ndarray:
-    """np.quantile(values, q, axis=1) (linear interpolation), bit for bit, for a q near 1.
-
-    np.quantile partitions around both neighbouring order statistics (and the ends); one
-    partition around the lower one and the minimum of what lies above it give the same two
-    values at a fifth of the cost. The arithmetic is numpy's own (virtual index, lerp)."""
-    n = values.shape[1]
-    virtual = n * q + (1 + q * -1.0) - 1
-    below = math.floor(virtual)
-    gamma = virtual - below
-    part = np.partition(values, below, axis=1)
-    low = part[:, below]
-    if below + 1 >= n:
-        return low
-    high = part[:, below + 1:].min(1)
-    diff = high - low
-    return high - diff * (1 - gamma) if gamma >= 0.5 else low + diff * gamma
 
 
 def concentration(model: AdaptiveModel, post: Posterior, draws: int) -> float:
@@ -168,21 +149,6 @@ def sample_cosines(model: AdaptiveModel, basis: RankBasis) -> np.ndarray:
     if not blend.all():
         out[~blend] = basis.vectors[~blend] @ model.table.sample.T
     return out
-
-
-def liked_membership(sims: np.ndarray, sample_sims: np.ndarray, cfg: AdaptiveConfig) -> np.ndarray:
-    """Soft membership of each candidate (rows of `sims`, cosines with the particles) in each
-    particle's liked set: the particle's top `liked_share` of the pool, whose boundary is
-    estimated from the particle's cosines with a random sample of the pool (`sample_sims`,
-    one row per particle). Overwrites `sims`."""
-    thresholds = upper_quantile(sample_sims, 1 - cfg.liked_share)
-    # 1 / (1 + exp(-(sims - t) / softness)), step by step in place.
-    np.subtract(sims, thresholds, out=sims)
-    np.negative(sims, out=sims)
-    sims /= cfg.softness
-    np.exp(sims, out=sims)
-    sims += 1.0
-    return np.divide(1.0, sims, out=sims)
 
 
 def person_probability(model: AdaptiveModel, post: Posterior, pool_rows: np.ndarray) -> np.ndarray:
