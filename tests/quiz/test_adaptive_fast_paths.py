@@ -14,7 +14,12 @@ from idealtype.evaluation.facelike_gallery import make_facelike_index
 from idealtype.index_format import load_index, normalize_rows, publish_index
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies import RoundRecord, get_strategy, round_rng
-from idealtype.quiz.strategies.adaptive_display import appeal, particle_vectors, set_information
+from idealtype.quiz.strategies.adaptive_display import (
+    appeal,
+    particle_vectors,
+    pick_information,
+    pick_probabilities,
+)
 from idealtype.quiz.strategies.adaptive_model import adaptive_model, prepare_index
 from idealtype.quiz.strategies.adaptive_rank import (
     person_probability,
@@ -72,7 +77,7 @@ def plain_choice_log_likelihood(sims, picked, betas, lapse):
 
 def plain_mutual_information(sims, beta, lapse):
     """sims (..., N, R) -> information (nats) between the pick and the particle, from the
-    definition (what set_information replaced): softmax per set, entropies."""
+    definition (what pick_information replaced): softmax per set, entropies."""
     z = np.exp(beta * (sims - sims.max(-2, keepdims=True)))
     p = (1 - lapse) * z / z.sum(-2, keepdims=True) + lapse / sims.shape[-2]
 
@@ -84,7 +89,7 @@ def plain_mutual_information(sims, beta, lapse):
 
 @pytest.mark.parametrize("beta", [8.0, 23.5, 64.0])
 @pytest.mark.parametrize("size", [2, 4, 8])
-def test_set_information_is_the_mutual_information_of_the_set(beta, size):
+def test_pick_information_is_the_mutual_information_of_the_set(beta, size):
     rng = np.random.default_rng(size)
     sims = rng.uniform(-0.3, 0.9, size=(60, 1)) + rng.normal(0, 0.2, size=(60, 256))
     sims = sims.astype(np.float32)
@@ -93,13 +98,14 @@ def test_set_information_is_the_mutual_information_of_the_set(beta, size):
     assert expected.max() - expected.min() > 0.1  # sets differ: a wrong formula cannot pass
     # Sets that share their first faces (the greedy steps), appeal relative to those faces...
     z = appeal(sims, sims[sets[0, :-1]].max(0), beta)
-    shared = set_information(z[sets[0, :-1]][None], z[sets[:, -1]], 0.05)
+    shared = pick_information(*pick_probabilities(z[sets[0, :-1]][None], z[sets[:, -1]], 0.05))
     first = np.concatenate([sets[:1, :-1].repeat(40, 0), sets[:, -1:]], axis=1)
     np.testing.assert_allclose(
         shared, plain_mutual_information(sims.astype(np.float64)[first], beta, 0.05), atol=2e-5)
     # ...and sets that do not (the pairs), appeal relative to each set's best face.
     z = appeal(sims[sets], sims[sets].max(1, keepdims=True), beta)
-    np.testing.assert_allclose(set_information(z[:, :-1], z[:, -1], 0.05), expected, atol=2e-5)
+    np.testing.assert_allclose(pick_information(*pick_probabilities(z[:, :-1], z[:, -1], 0.05)), expected,
+                               atol=2e-5)
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 100, 1024])

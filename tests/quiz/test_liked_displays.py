@@ -13,7 +13,7 @@ from idealtype.evaluation.strategies import resolve
 from idealtype.index_format import load_index, normalize_rows
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies import RoundRecord, round_rng
-from idealtype.quiz.strategies.adaptive_display import appeal, liked_information
+from idealtype.quiz.strategies.adaptive_display import appeal, liked_information, pick_probabilities
 
 
 def plain_liked_information(sims, liked, beta, lapse):
@@ -45,13 +45,13 @@ def test_liked_information_is_the_mean_mutual_information_with_each_membership(b
     expected = plain_liked_information(sims.astype(np.float64)[sets], liked.astype(np.float64), beta, 0.05)
     assert expected.max() - expected.min() > 0.01  # sets differ: a wrong formula cannot pass
     z = appeal(sims[sets], sims[sets].max(1, keepdims=True), beta)
-    got = liked_information(z[:, :-1], z[:, -1], 0.05, liked)
+    got = liked_information(*pick_probabilities(z[:, :-1], z[:, -1], 0.05), liked)
     np.testing.assert_allclose(got, expected, atol=2e-5)
     # Sets sharing their first faces (the greedy steps) broadcast the shared part.
     z = appeal(sims, sims[sets[0, :-1]].max(0), beta)
     first = np.concatenate([sets[:1, :-1].repeat(30, 0), sets[:, -1:]], axis=1)
     np.testing.assert_allclose(
-        liked_information(z[sets[0, :-1]][None], z[sets[:, -1]], 0.05, liked),
+        liked_information(*pick_probabilities(z[sets[0, :-1]][None], z[sets[:, -1]], 0.05), liked),
         plain_liked_information(sims.astype(np.float64)[first], liked.astype(np.float64), beta, 0.05),
         atol=2e-5)
 
@@ -61,7 +61,8 @@ def test_memberships_nobody_is_unsure_of_carry_no_information():
     z = rng.uniform(0.1, 1.0, size=(20, 4, 64)).astype(np.float32)
     certain = np.zeros((5, 64), dtype=np.float32)
     certain[:2] = 1.0  # liked under every hypothesis, or under none
-    np.testing.assert_allclose(liked_information(z[:, :-1], z[:, -1], 0.05, certain), 0.0, atol=1e-6)
+    p_fixed, p_added = pick_probabilities(z[:, :-1], z[:, -1], 0.05)
+    np.testing.assert_allclose(liked_information(p_fixed, p_added, certain), 0.0, atol=1e-6)
 
 
 @pytest.fixture(scope="module")

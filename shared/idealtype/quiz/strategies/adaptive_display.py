@@ -49,27 +49,35 @@ def appeal(sims: np.ndarray, reference: np.ndarray, beta: float) -> np.ndarray:
     axis), relative to a reference near the best face of the set they are scored in. Exponents
     are clipped to ±40: a face e^40 below another one in its set has a pick probability below
     float32's resolution next to the lapse floor either way, and the clip keeps every product
-    of set_information a normal float32 (no overflow, no slow subnormals)."""
+    of pick_information a normal float32 (no overflow, no slow subnormals)."""
     z = sims - reference
     z *= np.float32(beta)
     np.clip(z, -40.0, 40.0, out=z)
     return np.exp(z, out=z)
 
 
-def set_information(fixed: np.ndarray, added: np.ndarray, lapse: float) -> np.ndarray:
-    """Mutual information (nats) between the pick and the hypothesis, for each set `fixed` ∪
-    {added}: I = H(E_r P(·|r)) − E_r H(P(·|r)) over equally weighted particles r.
+def pick_probabilities(fixed: np.ndarray, added: np.ndarray,
+                       lapse: float) -> tuple[np.ndarray, np.ndarray]:
+    """P(i | r) = (1−ε)·z_ir / Σ_set z_r + ε/n for each set `fixed` ∪ {added}: (K, m, R) for
+    the shared faces, (K, R) for each set's last.
 
     fixed: (K or 1, m, R) appeal of the faces every set shares (1: the same for all K sets),
-    added: (K, R) appeal of each set's last face. P(i | r) = (1−ε)·z_ir / Σ_set z_r + ε/n.
-    The greedy search adds one face to the same set for every candidate, so the appeal is
-    computed once per step (the plain softmax per trial set took 3x the time)."""
+    added: (K, R) appeal of each set's last face. The greedy search adds one face to the same
+    set for every candidate, so the appeal is computed once per step (the plain softmax per
+    trial set took 3x the time)."""
     floor = np.float32(lapse / (fixed.shape[1] + 1))
     scale = np.float32(1 - lapse) / (fixed.sum(1) + added)  # (K, R)
     p_fixed = fixed * scale[:, None, :]
     p_fixed += floor
     p_added = added * scale
     p_added += floor
+    return p_fixed, p_added
+
+
+def pick_information(p_fixed: np.ndarray, p_added: np.ndarray) -> np.ndarray:
+    """Mutual information (nats) between the pick and the hypothesis, for each set (its pick
+    probabilities, pick_probabilities): I = H(E_r P(·|r)) − E_r H(P(·|r)) over equally
+    weighted particles r."""
     # E_r H(P(·|r)) = −E_r Σ_i p log p; every p >= ε/n > 0.
     neg_entropy = (p_fixed * np.log(p_fixed)).sum(1)
     neg_entropy += p_added * np.log(p_added)
@@ -78,19 +86,14 @@ def set_information(fixed: np.ndarray, added: np.ndarray, lapse: float) -> np.nd
     return mean_entropy + neg_entropy.mean(1)
 
 
-def liked_information(fixed: np.ndarray, added: np.ndarray, lapse: float,
-                      liked: np.ndarray) -> np.ndarray:
-    """For each set `fixed` ∪ {added} (as set_information), the mean over the rows of `liked`
-    ((C, R): each person's membership in each particle's liked set, in [0, 1]) of the mutual
-    information (nats) between the pick and whether that person is liked: what the pick tells
-    about the recommendations rather than about the hypothesis ("expected predictive
-    information gain"). I(pick; m_c) = H(pick) + H(m_c) − H(pick, m_c), the joint from
-    P(i, m_c = 1) = E_r P(i | r)·liked[c, r]."""
-    fixed = np.broadcast_to(fixed, (len(added),) + fixed.shape[1:])
-    floor = np.float32(lapse / (fixed.shape[1] + 1))
-    scale = np.float32(1 - lapse) / (fixed.sum(1) + added)  # (K, R)
-    p = np.concatenate([fixed * scale[:, None, :], (added * scale)[:, None, :]], axis=1)
-    p += floor  # (K, n, R): P(i | r)
+def liked_information(p_fixed: np.ndarray, p_added: np.ndarray, liked: np.ndarray) -> np.ndarray:
+    """For each set (its pick probabilities, pick_probabilities), the mean over the rows of
+    `liked` ((C, R): each person's membership in each particle's liked set, in [0, 1]) of the
+    mutual information (nats) between the pick and whether that person is liked: what the
+    pick tells about the recommendations rather than about the hypothesis ("expected
+    predictive information gain"). I(pick; m_c) = H(pick) + H(m_c) − H(pick, m_c), the joint
+    from P(i, m_c = 1) = E_r P(i | r)·liked[c, r]."""
+    p = np.concatenate([p_fixed, p_added[:, None, :]], axis=1)  # (K, n, R)
     k, n, r = p.shape
     liked_joint = (p.reshape(k * n, r) @ liked.T).reshape(k, n, -1) / np.float32(r)
     pick = p.mean(2)  # (K, n)
@@ -121,9 +124,10 @@ def greedy_informative_set(
     information about them (liked_information)."""
 
     def score(fixed: np.ndarray, added: np.ndarray) -> np.ndarray:
-        info = set_information(fixed, added, cfg.lapse)
+        p_fixed, p_added = pick_probabilities(fixed, added, cfg.lapse)
+        info = pick_information(p_fixed, p_added)
         if liked is not None:
-            info += cfg.display_liked_weight * liked_information(fixed, added, cfg.lapse, liked)
+            info += cfg.display_liked_weight * liked_information(p_fixed, p_added, liked)
         return info
 
     spread = np.argsort(-sims.std(1))[: cfg.pair_pool]
