@@ -6,6 +6,8 @@ a later change of either side that alters results fails here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -22,10 +24,10 @@ from idealtype.quiz.strategies.adaptive_display import (
 )
 from idealtype.quiz.strategies.adaptive_model import adaptive_model, prepare_index
 from idealtype.quiz.strategies.adaptive_rank import (
+    particle_thresholds,
     person_probability,
     rank_basis,
     recommend_from,
-    sample_cosines,
     top_particles,
 )
 from idealtype.quiz.strategies.liked_set import upper_quantile
@@ -195,7 +197,7 @@ def test_round_rows_are_the_differences_of_the_anchor_cosines(facelike_pool):
     np.testing.assert_array_equal(starts, np.arange(0, 5 * 5 + 1, 5))  # 5 rounds of N−1 = 5
 
 
-def test_sample_cosines_are_the_particles_products_with_the_sample(facelike_pool):
+def test_particle_thresholds_are_the_quantiles_of_the_particles_products_with_the_sample(facelike_pool):
     pool = facelike_pool
     cfg = get_strategy("adaptive").cfg
     model = adaptive_model(pool, cfg)
@@ -205,8 +207,11 @@ def test_sample_cosines_are_the_particles_products_with_the_sample(facelike_pool
     assert post.single[top].any() and not post.single[top].all()  # singles and blends
     basis = rank_basis(model, post, pool.celeb_rows, cfg)
     np.testing.assert_array_equal(basis.vectors, particle_vectors(model, post, top))
-    np.testing.assert_allclose(sample_cosines(model, basis),
-                               basis.vectors @ model.table.sample.T, atol=2e-6)
+    expected = np.quantile(basis.vectors @ model.table.sample.T, 1 - cfg.liked_share, axis=1)
+    precomputed = particle_thresholds(model, basis, cfg)  # the model's, by particle
+    np.testing.assert_allclose(precomputed, expected, atol=2e-6)
+    # Blends that are not the model's own take the same arithmetic per particle.
+    np.testing.assert_array_equal(particle_thresholds(model, replace(basis, ids=None), cfg), precomputed)
 
 
 def plain_recommend(model, post, pool_rows, k, cfg):

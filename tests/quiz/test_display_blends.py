@@ -74,8 +74,10 @@ def test_with_blends_swaps_particles_for_samples_that_explain_the_picks(facelike
     people = candidate_people(model, post, sampled, vectors, mean_products, pool.celeb_rows,
                               avoid, rng, cfg)
     beta = float(post.beta_weights @ np.asarray(cfg.betas))
-    mixed, shown_people = with_blends(model, vectors, mean_products, people,
-                                      pick_differences(history, emb), beta, avoid, rng, cfg)
+    cutoffs = model.liked_thresholds[post.ids[sampled]]
+    mixed, shown_people, mixed_cutoffs = with_blends(
+        model, vectors, mean_products, people, pick_differences(history, emb), beta, avoid, rng,
+        cfg, cutoffs)
 
     kept = cfg.sampled_particles - cfg.display_blend_draws
     assert mixed.shape == vectors.shape
@@ -88,6 +90,10 @@ def test_with_blends_swaps_particles_for_samples_that_explain_the_picks(facelike
                               for h in hypotheses for r in history]))
 
     assert agreement(draws) > agreement(vectors[cfg.display_blend_draws:]) + 0.1
+    # Each hypothesis keeps its liked-set boundary (for displays that ask about the liked set).
+    np.testing.assert_allclose(
+        mixed_cutoffs, np.quantile(mixed @ model.table.sample.T, 1 - cfg.liked_share, axis=1),
+        atol=2e-6)
 
     assert set(people) <= set(shown_people) and not set(shown_people) & avoid
     nearest = model.anchors[np.argsort(-(model.anchor_vectors @ draws.mean(0)))]

@@ -119,7 +119,7 @@ class AdaptiveConfig:
         return (
             f"adaptive_model:{self.max_anchors}:{self.blend_particles}:{self.blend_alpha}:"
             f"{self.single_prior_mass}:{self.gauss_prior_mass}:{self.threshold_sample}:{self.seed}:"
-            f"{self.none_bar_shares}"
+            f"{self.none_bar_shares}:{self.liked_share}"
         )
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from .adaptive_config import AdaptiveConfig
 from .adaptive_model import AdaptiveModel
 from .blend_gibbs import blend_samples
-from .liked_set import liked_membership
+from .liked_set import liked_membership, liked_thresholds
 from .posterior import Posterior, anchor_products
 
 
@@ -223,6 +223,9 @@ def informative_round(
     information bound; a forced round is then scored under blend samples too (with_blends)."""
     sampled = rng.choice(len(post.weights), size=cfg.sampled_particles, p=post.weights)
     vectors = particle_vectors(model, post, sampled)
+    # Liked-set boundaries of the hypotheses, for displays that ask about the liked set.
+    cutoffs = hypothesis_thresholds(model, post, sampled, vectors, cfg) \
+        if cfg.display_liked_weight else None
     mean_products = anchor_products(model, vectors.mean(0)[None])[0]
     people = candidate_people(model, post, sampled, vectors, mean_products, pool_rows, avoid,
                               rng, cfg)
@@ -234,25 +237,33 @@ def informative_round(
         bars = model.none_bars[np.maximum(level - 1, 0), post.ids[sampled]]
         outside = np.where(level > 0, bars, -np.inf).astype(np.float32)
     elif diffs is not None and len(diffs):
-        vectors, people = with_blends(model, vectors, mean_products, people, diffs, beta, avoid,
-                                      rng, cfg)
+        vectors, people, cutoffs = with_blends(model, vectors, mean_products, people, diffs, beta,
+                                               avoid, rng, cfg, cutoffs)
     faces = model.face_of[people]
     sims = np.asarray(embeddings[faces], dtype=np.float32) @ vectors.T
     liked = None
     if cfg.display_liked_weight and outside is None:
-        liked = likely_liked(model, vectors, np.searchsorted(pool_rows, people), cfg)
+        liked = likely_liked(model, vectors, cutoffs, np.searchsorted(pool_rows, people), cfg)
     chosen = greedy_informative_set(sims, choices, beta, cfg, outside, liked)
     return [int(faces[i]) for i in rng.permutation(chosen)]
 
 
-def likely_liked(model: AdaptiveModel, vectors: np.ndarray, positions: np.ndarray,
-                 cfg: AdaptiveConfig) -> np.ndarray:
+def hypothesis_thresholds(model: AdaptiveModel, post: Posterior, sampled: np.ndarray,
+                          vectors: np.ndarray, cfg: AdaptiveConfig) -> np.ndarray:
+    """(len(sampled),) liked-set thresholds of the sampled particles (`vectors`): the model's
+    precomputed ones for its own particles, else from their cosines with the pool sample."""
+    if post.ids is not None and post.free is None:
+        return model.liked_thresholds[post.ids[sampled]]
+    return liked_thresholds(vectors @ model.table.sample.T, cfg)
+
+
+def likely_liked(model: AdaptiveModel, vectors: np.ndarray, thresholds: np.ndarray,
+                 positions: np.ndarray, cfg: AdaptiveConfig) -> np.ndarray:
     """(C, R) soft membership of the `cfg.display_liked_people` candidates (pool `positions`)
     most likely liked in each hypothesis' liked set (its top `liked_share` of the pool, as
-    the result estimates it): the people whose place on the list the next pick should
-    settle."""
-    sample_sims = vectors @ model.table.sample.T
-    membership = liked_membership(model.table.rows(positions) @ vectors.T, sample_sims, cfg)
+    the result estimates it; `thresholds`: each hypothesis' boundary): the people whose place
+    on the list the next pick should settle."""
+    membership = liked_membership(model.table.rows(positions) @ vectors.T, thresholds, cfg)
     top = np.argsort(-membership.mean(1), kind="stable")[: cfg.display_liked_people]
     return np.ascontiguousarray(membership[top])
 
@@ -267,12 +278,13 @@ def with_blends(
     avoid: set[int],
     rng: np.random.Generator,
     cfg: AdaptiveConfig,
-) -> tuple[np.ndarray, np.ndarray]:
+    thresholds: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The hypotheses and candidates of a round past the information bound: `vectors` (drawn
     particles) with `cfg.display_blend_draws` of them swapped for draws of Gibbs blend samples
     given the picks (blend_gibbs.py; candidates: the anchors nearest the posterior mean), and
     `people` plus the `cfg.display_blend_people` anchors nearest the samples' mean, never
-    anyone shown.
+    anyone shown; and the hypotheses' liked-set `thresholds` (if given, for `vectors`).
 
     Why: by then no fixed particle explains every pick (blend_gibbs.py), so the displays split
     the least wrong particles instead of the looks the picks point to. LFW, 1,000 simulated
@@ -284,5 +296,9 @@ def with_blends(
     added = nearest_anchors(model, anchor_products(model, blends.mean(0)[None])[0],
                             cfg.display_blend_people, avoid)
     # The particles are independent draws: dropping some keeps the others' mixture.
-    draws = blends[rng.integers(len(blends), size=min(cfg.display_blend_draws, len(vectors)))]
-    return np.concatenate([vectors[len(draws):], draws]), np.union1d(people, added)
+    drawn = rng.integers(len(blends), size=min(cfg.display_blend_draws, len(vectors)))
+    if thresholds is not None:  # each sample's once (the draws repeat them)
+        blend_cutoffs = liked_thresholds(blends @ model.table.sample.T, cfg)
+        thresholds = np.concatenate([thresholds[len(drawn):], blend_cutoffs[drawn]])
+    return (np.concatenate([vectors[len(drawn):], blends[drawn]]), np.union1d(people, added),
+            thresholds)

@@ -19,8 +19,8 @@ from ...index_format import GalleryIndex
 from ..centroid_search import CentroidProjection, build_projection
 from ..pool import Pool
 from .adaptive_config import DEFAULT, AdaptiveConfig
-from .adaptive_none import particle_bars
 from .adaptive_scan import CentroidTable, centroid_table
+from .liked_set import particle_cutoffs
 from .posterior_gauss import GaussPrior, gauss_prior
 
 TYPICAL_CHUNK = 8192  # image rows per step when finding each person's most typical photo
@@ -44,6 +44,7 @@ class AdaptiveModel:
     blend_groups: tuple[tuple[int, int, int], ...]  # (start, stop, components) of pairs, triples
     gauss: GaussPrior | None  # prior of the continuous model (None when it is off)
     none_bars: np.ndarray  # (K, P) float32: each particle's bars for "none of these" (adaptive_none)
+    liked_thresholds: np.ndarray  # (P,) float32: each particle's liked-set boundary (liked_set)
 
 
 def typical_faces(pool: Pool) -> np.ndarray:
@@ -131,6 +132,8 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
     anchor_sample = anchor_vectors @ table.sample.T
     components = np.concatenate([singles, blend_comp]).astype(np.int32)
     coefs = np.concatenate([single_coefs, blend_coefs])
+    none_bars, liked_thresholds = particle_cutoffs(anchor_sample, components, coefs,
+                                                   cfg.none_bar_shares, cfg.liked_share)
     return AdaptiveModel(
         blend_groups=tuple(g for g in groups if g[1] > g[0]),
         gauss=gauss_prior(pool, cfg) if cfg.gauss_samples else None,
@@ -144,7 +147,8 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
         # A particle's cosines with the sample are then a blend of rows of this table (for
         # the liked-set thresholds of adaptive_rank) instead of a product with 512-d vectors.
         anchor_sample=anchor_sample,
-        none_bars=particle_bars(anchor_sample, components, coefs, cfg.none_bar_shares),
+        none_bars=none_bars,
+        liked_thresholds=liked_thresholds,
         anchor_projection=build_projection(anchor_vectors, seed=cfg.seed),
         key=f"{pool.index.version}|{pool.key}|{cfg.model_key}",
     )

@@ -11,7 +11,7 @@ levels, like β: no bar (a person who never answers "none": their picks are forc
 then the cosine of the person at the top `share` of the pool by cos(·, w) for each of
 cfg.none_bar_shares (3% is choosy, 30% easy-going). Each particle's bar per share is an
 order statistic of its cosines with the sample of the pool that the liked-set thresholds use
-(adaptive_rank), computed once per model. With the lapse ε any of the N + 1 answers is
+(adaptive_rank), computed once per model (liked_set.particle_cutoffs). With the lapse ε any of the N + 1 answers is
 equally likely. A likelihood product for such rounds is (levels, len(betas), P), level 0
 being "no bar"; rounds without the option (RoundRecord.declinable False) multiply every level
 by the same forced-choice factor (posterior.py).
@@ -19,31 +19,7 @@ by the same forced-choice factor (posterior.py).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-
-from .anchor_blends import blend_rows
-
-BAR_CHUNK = 4096  # particles per step (a 1024-sample chunk is 16 MB of float32)
-
-
-def particle_bars(anchor_sample: np.ndarray, components: np.ndarray, coefs: np.ndarray,
-                  shares: tuple[float, ...]) -> np.ndarray:
-    """(len(shares), P) float32: each particle's cosine at the top `share` of the sampled
-    people (the ⌈share·S⌉-th largest of its S cosines). A particle's cosines with the sample
-    are the same blend of its anchors' rows of `anchor_sample` ((A, S) anchor × sample
-    cosines) as the particle is of the anchors."""
-    s = anchor_sample.shape[1]
-    # Positions in ascending order of the ⌈share·S⌉-th largest value.
-    kth = [s - max(1, math.ceil(share * s)) for share in shares]
-    bars = np.empty((len(shares), len(components)), dtype=np.float32)
-    for start in range(0, len(components), BAR_CHUNK):
-        sims = blend_rows(anchor_sample, components[start:start + BAR_CHUNK],
-                          coefs[start:start + BAR_CHUNK])
-        sims.partition(sorted(set(kth)), axis=1)
-        bars[:, start:start + BAR_CHUNK] = sims[:, kth].T
-    return bars
 
 
 def bar_powers(x: np.ndarray, sign: float, betas: np.ndarray, out: np.ndarray) -> None:

@@ -28,7 +28,7 @@ from .adaptive_display import blend_vectors, particle_vectors
 from .adaptive_model import AdaptiveModel
 from .anchor_blends import blend_rows
 from .blend_gibbs import blend_samples
-from .liked_set import liked_membership
+from .liked_set import liked_membership, liked_thresholds
 from .posterior import Posterior
 
 
@@ -137,18 +137,20 @@ def rank_basis(model: AdaptiveModel, post: Posterior, pool_rows: np.ndarray,
                      float(post.beta_weights @ np.asarray(cfg.betas)))
 
 
-def sample_cosines(model: AdaptiveModel, basis: RankBasis) -> np.ndarray:
-    """(T, sample) cosines of the top particles with the pool sample of the liked-set
-    thresholds. An anchor particle is a blend of anchors, so its row is the same blend of the
-    anchors' rows of model.anchor_sample (a gather of 3 rows instead of a 512-d product with
-    1024 centroids: ~6x less time; equal to the product up to float32 rounding, ~1e-7).
-    Continuous samples (explicit vectors) take the product."""
-    out = np.empty((len(basis.pi), model.anchor_sample.shape[1]), dtype=np.float32)
+def particle_thresholds(model: AdaptiveModel, basis: RankBasis, cfg: AdaptiveConfig) -> np.ndarray:
+    """(T,) liked-set thresholds of the top particles: the model's own particles have theirs
+    precomputed (model.liked_thresholds, from their cosines with the pool sample as a blend
+    of the anchors' rows of model.anchor_sample); other anchor blends (research variants
+    that refine the posterior) take the same blend of rows, continuous samples (explicit
+    vectors) the product with the sample."""
+    if basis.ids is not None:
+        return model.liked_thresholds[basis.ids]
+    sims = np.empty((len(basis.pi), model.anchor_sample.shape[1]), dtype=np.float32)
     blend = basis.anchored
-    out[blend] = blend_rows(model.anchor_sample, basis.components[blend], basis.coefs[blend])
+    sims[blend] = blend_rows(model.anchor_sample, basis.components[blend], basis.coefs[blend])
     if not blend.all():
-        out[~blend] = basis.vectors[~blend] @ model.table.sample.T
-    return out
+        sims[~blend] = basis.vectors[~blend] @ model.table.sample.T
+    return liked_thresholds(sims, cfg)
 
 
 def person_probability(model: AdaptiveModel, post: Posterior, pool_rows: np.ndarray) -> np.ndarray:
@@ -204,11 +206,12 @@ def recommend_from(
         blends = blend_samples(centroids, closeness, diffs, basis.beta, cfg, cfg.gibbs_budget,
                                cfg.gibbs_least, np.random.default_rng(seed),
                                first=np.searchsorted(cand, likely_people))
-        membership = liked_membership(centroids @ blends.T, blends @ model.table.sample.T, cfg)
+        membership = liked_membership(centroids @ blends.T,
+                                      liked_thresholds(blends @ model.table.sample.T, cfg), cfg)
         score = membership.mean(1) + cfg.sampled_person_bonus * person[cand]
     else:
-        sample_sims = sample_cosines(model, basis)
-        membership = liked_membership(centroids @ vectors.T, sample_sims, cfg)
+        membership = liked_membership(centroids @ vectors.T, particle_thresholds(model, basis, cfg),
+                                      cfg)
         score = membership @ pi + cfg.person_bonus * person[cand]
     order = np.lexsort((-closeness, -np.round(score, 6)))[:k]
     return pool_rows[cand[order]], closeness[order].astype(np.float32)
