@@ -24,7 +24,7 @@ from idealtype.quiz.strategies.posterior import (
     CACHE,
     anchor_cosines,
     blend_cosines,
-    history_log_likelihood,
+    history_likelihood,
     posterior,
 )
 from idealtype.sessions.sqlite import SQLiteSessionStore
@@ -72,7 +72,7 @@ def plain_log_likelihood(model, history, embeddings, cfg, rows) -> np.ndarray:
             for b, beta in enumerate(betas):
                 z = np.exp(beta * (util - util.max(0)))
                 out[level, b] += np.log((1 - lapse) * z[chosen] / z.sum(0) + lapse / options)
-    # The levels are equally likely a priori: summed out, as history_log_likelihood returns.
+    # The levels are equally likely a priori: summed out, as history_likelihood returns.
     return np.log(np.exp(out).mean(0))
 
 
@@ -96,10 +96,10 @@ def test_the_likelihood_is_luce_with_the_bar_as_an_option(pool, seed):
     history[1] = history[1]._replace(declinable=False, picked=history[1].shown[0])
     assert {r.picked == NONE_OF_THESE for r in history} == {True, False}
     CACHE.clear()
-    live, loglik, _ = history_log_likelihood(model, history, index.embeddings, cfg)
+    live, likelihood, _ = history_likelihood(model, history, index.embeddings, cfg)
     rows = np.arange(len(model.log_prior)) if live is None else live
     expected = plain_log_likelihood(model, history, index.embeddings, cfg, rows)
-    np.testing.assert_allclose(loglik, expected, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(np.log(likelihood), expected, rtol=1e-4, atol=1e-3)
 
 
 def test_none_of_these_moves_the_posterior_away_from_the_faces_shown(pool):
@@ -135,18 +135,18 @@ def test_warm_and_cold_requests_agree_on_a_quiz_with_none_answers(pool):
     history[0] = RoundRecord(history[0].shown, history[0].shown[0], False)
     CACHE.clear()
     for r in range(1, len(history) + 1):
-        warm = history_log_likelihood(model, history[:r], index.embeddings, cfg)
+        warm = history_likelihood(model, history[:r], index.embeddings, cfg)
     CACHE.clear()
-    cold = history_log_likelihood(model, history, index.embeddings, cfg)
+    cold = history_likelihood(model, history, index.embeddings, cfg)
     np.testing.assert_array_equal(warm[0], cold[0])  # the same live set
     # The same likelihoods up to the BLAS's rounding: it may round a product of one round's
     # rows differently from the whole history's (posterior.multiply_round_likelihoods; seen
-    # with OpenBLAS on an AVX2-only core: relative 1.6e-6 in float32).
-    np.testing.assert_allclose(warm[1], cold[1], rtol=1e-5, atol=0)
+    # with OpenBLAS on an AVX2-only core: log-likelihoods relative 1.6e-6 apart).
+    np.testing.assert_allclose(np.log(warm[1]), np.log(cold[1]), rtol=1e-5, atol=0)
     np.testing.assert_allclose(warm[2], cold[2], rtol=1e-5, atol=0)  # the bar levels' posterior
     rows = np.arange(len(model.log_prior)) if cold[0] is None else cold[0]
-    np.testing.assert_allclose(cold[1], plain_log_likelihood(model, history, index.embeddings,
-                                                             cfg, rows), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(np.log(cold[1]), plain_log_likelihood(
+        model, history, index.embeddings, cfg, rows), rtol=1e-4, atol=1e-3)
 
 
 @pytest.fixture

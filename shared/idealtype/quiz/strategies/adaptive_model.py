@@ -34,6 +34,7 @@ class AdaptiveModel:
     components: np.ndarray  # (P, 3) anchor positions of each particle's components
     coefs: np.ndarray  # (P, 3) float32, zero for unused slots
     log_prior: np.ndarray  # (P,) float32
+    prior: np.ndarray  # (P,) float64, exp(log_prior)
     face_of: np.ndarray  # (n_celebs,) most typical image row of each celebrity (-1 outside pool)
     table: CentroidTable  # the pool's centroids, grouped by cluster for fast scans
     anchor_sample: np.ndarray  # (A, len(table.sample)) float32: anchor x sample cosines
@@ -142,6 +143,7 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
         components=components,
         coefs=coefs,
         log_prior=log_prior,
+        prior=np.exp(log_prior.astype(np.float64)),
         face_of=typical_faces(pool),
         table=table,
         # A particle's cosines with the sample are then a blend of rows of this table (for

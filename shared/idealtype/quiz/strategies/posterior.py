@@ -282,7 +282,7 @@ class LikelihoodCache:
 CACHE = LikelihoodCache()
 
 
-def history_log_likelihood(
+def history_likelihood(
     model: AdaptiveModel,
     rounds: Sequence[RoundRecord],
     embeddings: np.ndarray,
@@ -290,8 +290,9 @@ def history_log_likelihood(
     kept: tuple[int, np.ndarray] | None = None,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """(live set after all `rounds`: sorted particle rows, None = every particle;
-    (len(cfg.betas), its size) log-likelihood of the rounds, the person's bar summed out
-    when "none of these" was on offer: the product over rounds is kept per bar level, 1 +
+    (len(cfg.betas), its size) float64 likelihood of the rounds (marginal_likelihood; do not
+    modify it, it may be the cache's), the person's bar summed out when "none of these" was
+    on offer: the product over rounds is kept per bar level, 1 +
     len(cfg.none_bar_shares) of them, level-major (adaptive_none); the posterior over those
     levels, None when no round offered it). Starts from the cache's
     longest prefix, or from `kept` = (k, live set after the first k rounds) from the quiz
@@ -319,10 +320,9 @@ def history_log_likelihood(
         product = np.tile(product, (levels, 1))
     elif cached is not None and product is cached[1] and todo:
         product = product.copy()
-    log_prior = model.log_prior if live is None else model.log_prior[live]
-    prior = np.exp(log_prior.astype(np.float64))  # the live particles'
+    prior = model.prior if live is None else model.prior[live]
     if not todo:
-        return live, marginal_log_likelihood(product, cfg), level_weights(product, prior, cfg)
+        return live, marginal_likelihood(product, cfg), level_weights(product, prior, cfg)
     betas = np.asarray(cfg.betas, dtype=np.float32)
     n = len(todo[0].shown)
     rows, starts = round_rows(todo, model, embeddings)
@@ -353,7 +353,7 @@ def history_log_likelihood(
             groups = particle_groups(model, live)
             bars = None
     CACHE.put(keys[-1], (live, product))
-    return live, marginal_log_likelihood(product, cfg), level_weights(product, prior, cfg)
+    return live, marginal_likelihood(product, cfg), level_weights(product, prior, cfg)
 
 
 def level_weights(product: np.ndarray, prior: np.ndarray,
@@ -367,17 +367,19 @@ def level_weights(product: np.ndarray, prior: np.ndarray,
     return mass / mass.sum()
 
 
-def marginal_log_likelihood(product: np.ndarray, cfg: AdaptiveConfig) -> np.ndarray:
-    """(len(betas), P) float32 log-likelihood from a (levels·len(betas), P) product: the bar
-    levels (equally likely a priori) summed out, so the posterior sees one row per β. Each
-    factor is >= lapse/(N+1), so 20 rounds stay far above float64's smallest number. (A prior
-    favouring "no bar", 0.5, helped no one in the LFW eval: the display then lost more for
-    choosy people than it won for those who never answer none.)"""
+def marginal_likelihood(product: np.ndarray, cfg: AdaptiveConfig) -> np.ndarray:
+    """(len(betas), P) float64 likelihood from a (levels·len(betas), P) product: the bar
+    levels (equally likely a priori) summed out, so the posterior sees one row per β (the
+    product itself when there is one level). Each factor is >= lapse/(N+1), so 20 rounds stay
+    far above float64's smallest number: the posterior multiplies it by the prior as it is,
+    with no logs (a float64 log of every particle's likelihood took ~1 ms a request on an
+    AVX2 core). (A prior favouring "no bar", 0.5, helped no one in the LFW eval: the display
+    then lost more for choosy people than it won for those who never answer none.)"""
     n_betas = len(cfg.betas)
     levels = len(product) // n_betas
     if levels > 1:
-        product = product.reshape(levels, n_betas, -1).sum(0) / levels
-    return np.log(product).astype(np.float32)
+        return product.reshape(levels, n_betas, -1).sum(0) / levels
+    return product
 
 
 def anchor_usage(post: Posterior, n_anchors: int) -> np.ndarray:
@@ -420,23 +422,25 @@ def posterior(
     rounds = picked_rounds(history)
     single = np.arange(len(model.log_prior)) < len(model.anchors)
     if not rounds:
-        w = np.exp(model.log_prior.astype(np.float64))
-        return Posterior(model.components, model.coefs, single, w / w.sum(),
+        return Posterior(model.components, model.coefs, single, model.prior / model.prior.sum(),
                          np.full(len(cfg.betas), 1 / len(cfg.betas)),
                          ids=np.arange(len(model.log_prior)))
-    live, loglik, bar_weights = history_log_likelihood(model, rounds, embeddings, cfg, kept)
+    live, likelihood, bar_weights = history_likelihood(model, rounds, embeddings, cfg, kept)
     rows = np.arange(len(model.log_prior)) if live is None else live
-    joint = loglik + model.log_prior[None, rows]
+    mass = likelihood * (model.prior if live is None else model.prior[live])  # (B, P) joint
     free = None
     # The research variants below model forced choices only: in quizzes that offer "none of
     # these" the plain posterior serves (it is exact for the particles it has).
     forced = not any(r.declinable for r in rounds)
     if forced and cfg.gauss_samples and cfg.gauss_prior_mass > 0:
-        free, free_joint = continuous_samples(model, rounds, embeddings, cfg, joint)
-        joint = np.concatenate([joint, free_joint], axis=1)
-    mass = np.exp(joint - joint.max())
-    weights = mass.sum(0, dtype=np.float64)
-    beta_weights = mass.sum(1, dtype=np.float64)
+        free, free_joint = continuous_samples(model, rounds, embeddings, cfg, mass)
+        # The samples' joint is a log: both on one scale, the larger part's maximum at 1.
+        top = float(mass.max())
+        shift = max(np.log(top), float(free_joint.max()))
+        mass = np.concatenate([mass * (np.exp(np.log(top) - shift) / top),
+                               np.exp(free_joint.astype(np.float64) - shift)], axis=1)
+    weights = mass.sum(0)
+    beta_weights = mass.sum(1)
     n_anchor = len(rows)
     held = support(weights[:n_anchor], cfg.support)
     keep = rows[held]
@@ -464,7 +468,8 @@ def continuous_samples(
     anchor_joint: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Importance samples of the continuous model (posterior_gauss.py): (vectors, (B, E) log
-    joint weights on the same scale as the anchor particles'). Seeded by the history."""
+    joint weights, on the log scale of `anchor_joint`, the anchor particles' (B, P) joint
+    likelihood × prior). Seeded by the history."""
     faces, picked = round_arrays(rounds)
     n = len(rounds[0].shown)
     x = np.asarray(embeddings[faces], dtype=np.float64).reshape(len(rounds), n, -1)
@@ -472,7 +477,7 @@ def continuous_samples(
         [x[r, picked[r]] - np.delete(x[r], picked[r], axis=0) for r in range(len(rounds))]
     )
     # Build the proposal with the decisiveness the anchor particles already point to.
-    beta_post = np.exp(anchor_joint - anchor_joint.max()).sum(1)
+    beta_post = anchor_joint.sum(1)
     beta = float(np.exp(beta_post @ np.log(cfg.betas) / beta_post.sum()))
     rng = np.random.default_rng([len(faces), *faces.tolist(), *picked.tolist()])
     vectors, log_ratio = sample_ideals(model.gauss, differences, beta, cfg.gauss_samples, rng, cfg)
