@@ -147,7 +147,8 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
         face_of=typical_faces(pool),
         table=table,
         # A particle's cosines with the sample are then a blend of rows of this table (for
-        # the liked-set thresholds of adaptive_rank) instead of a product with 512-d vectors.
+        # its bars and liked-set threshold, liked_set.particle_cutoffs, and those of blends
+        # that are not the model's own, adaptive_rank) instead of a product with 512-d vectors.
         anchor_sample=anchor_sample,
         none_bars=none_bars,
         liked_thresholds=liked_thresholds,

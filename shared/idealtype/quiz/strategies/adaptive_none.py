@@ -11,10 +11,10 @@ levels, like β: no bar (a person who never answers "none": their picks are forc
 then the cosine of the person at the top `share` of the pool by cos(·, w) for each of
 cfg.none_bar_shares (3% is choosy, 30% easy-going). Each particle's bar per share is an
 order statistic of its cosines with the sample of the pool that the liked-set thresholds use
-(adaptive_rank), computed once per model (liked_set.particle_cutoffs). With the lapse ε any of the N + 1 answers is
-equally likely. A likelihood product for such rounds is (levels, len(betas), P), level 0
-being "no bar"; rounds without the option (RoundRecord.declinable False) multiply every level
-by the same forced-choice factor (posterior.py).
+(adaptive_rank), computed once per model (liked_set.particle_cutoffs). With the lapse ε any
+of the N + 1 answers is equally likely. A likelihood product for such rounds is (levels,
+len(betas), P), level 0 being "no bar"; rounds without the option (RoundRecord.declinable
+False) multiply every level by the same forced-choice factor (posterior.py).
 """
 
 from __future__ import annotations
