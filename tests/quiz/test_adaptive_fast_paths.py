@@ -6,8 +6,6 @@ a later change of either side that alters results fails here."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
@@ -18,13 +16,13 @@ from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies import RoundRecord, get_strategy, round_rng
 from idealtype.quiz.strategies.adaptive_display import (
     appeal,
+    hypothesis_thresholds,
     particle_vectors,
     pick_information,
     pick_probabilities,
 )
 from idealtype.quiz.strategies.adaptive_model import adaptive_model, prepare_index
 from idealtype.quiz.strategies.adaptive_rank import (
-    particle_thresholds,
     person_probability,
     rank_basis,
     recommend_from,
@@ -208,10 +206,16 @@ def test_particle_thresholds_are_the_quantiles_of_the_particles_products_with_th
     basis = rank_basis(model, post, pool.celeb_rows, cfg)
     np.testing.assert_array_equal(basis.vectors, particle_vectors(model, post, top))
     expected = np.quantile(basis.vectors @ model.table.sample.T, 1 - cfg.liked_share, axis=1)
-    precomputed = particle_thresholds(model, basis, cfg)  # the model's, by particle
+    anchored = basis.anchored
+
+    def thresholds(ids):
+        return hypothesis_thresholds(model, ids, anchored, basis.components[anchored],
+                                     basis.coefs[anchored], basis.vectors, cfg)
+
+    precomputed = thresholds(basis.ids)  # the model's, by particle
     np.testing.assert_allclose(precomputed, expected, atol=2e-6)
     # Blends that are not the model's own take the same arithmetic per particle.
-    np.testing.assert_array_equal(particle_thresholds(model, replace(basis, ids=None), cfg), precomputed)
+    np.testing.assert_array_equal(thresholds(None), precomputed)
 
 
 def plain_recommend(model, post, pool_rows, k, cfg):

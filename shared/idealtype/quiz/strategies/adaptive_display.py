@@ -16,6 +16,7 @@ import numpy as np
 
 from .adaptive_config import AdaptiveConfig
 from .adaptive_model import AdaptiveModel
+from .anchor_blends import blend_rows
 from .blend_gibbs import blend_samples
 from .liked_set import liked_membership, liked_thresholds
 from .posterior import Posterior, anchor_products
@@ -224,8 +225,12 @@ def informative_round(
     sampled = rng.choice(len(post.weights), size=cfg.sampled_particles, p=post.weights)
     vectors = particle_vectors(model, post, sampled)
     # Liked-set boundaries of the hypotheses, for displays that ask about the liked set.
-    cutoffs = hypothesis_thresholds(model, post, sampled, vectors, cfg) \
-        if cfg.display_liked_weight else None
+    cutoffs = None
+    if cfg.display_liked_weight:
+        anchored = sampled < len(post.components)
+        own = post.ids[sampled] if post.ids is not None and anchored.all() else None
+        cutoffs = hypothesis_thresholds(model, own, anchored, post.components[sampled[anchored]],
+                                        post.coefs[sampled[anchored]], vectors, cfg)
     mean_products = anchor_products(model, vectors.mean(0)[None])[0]
     people = candidate_people(model, post, sampled, vectors, mean_products, pool_rows, avoid,
                               rng, cfg)
@@ -248,13 +253,21 @@ def informative_round(
     return [int(faces[i]) for i in rng.permutation(chosen)]
 
 
-def hypothesis_thresholds(model: AdaptiveModel, post: Posterior, sampled: np.ndarray,
-                          vectors: np.ndarray, cfg: AdaptiveConfig) -> np.ndarray:
-    """(len(sampled),) liked-set thresholds of the sampled particles (`vectors`): the model's
-    precomputed ones for its own particles, else from their cosines with the pool sample."""
-    if post.ids is not None and post.free is None:
-        return model.liked_thresholds[post.ids[sampled]]
-    return liked_thresholds(vectors @ model.table.sample.T, cfg)
+def hypothesis_thresholds(model: AdaptiveModel, ids: np.ndarray | None, anchored: np.ndarray,
+                          components: np.ndarray, coefs: np.ndarray, vectors: np.ndarray,
+                          cfg: AdaptiveConfig) -> np.ndarray:
+    """(H,) liked-set thresholds of H hypotheses (unit `vectors`). The model's own particles
+    (`ids`: their model rows, when all are) have theirs precomputed (model.liked_thresholds).
+    Otherwise the `anchored` ones, blends of anchors (`components`, `coefs`: theirs, in
+    order), take the same blend of the anchors' rows of model.anchor_sample (a gather of 3
+    rows instead of a 512-d product with the sample); continuous samples take the product."""
+    if ids is not None:
+        return model.liked_thresholds[ids]
+    sims = np.empty((len(vectors), model.anchor_sample.shape[1]), dtype=np.float32)
+    sims[anchored] = blend_rows(model.anchor_sample, components, coefs)
+    if not anchored.all():
+        sims[~anchored] = vectors[~anchored] @ model.table.sample.T
+    return liked_thresholds(sims, cfg)
 
 
 def likely_liked(model: AdaptiveModel, vectors: np.ndarray, thresholds: np.ndarray,

@@ -24,9 +24,8 @@ from typing import Any
 import numpy as np
 
 from .adaptive_config import AdaptiveConfig
-from .adaptive_display import blend_vectors, particle_vectors
+from .adaptive_display import blend_vectors, hypothesis_thresholds, particle_vectors
 from .adaptive_model import AdaptiveModel
-from .anchor_blends import blend_rows
 from .blend_gibbs import blend_samples
 from .liked_set import liked_membership, liked_thresholds
 from .posterior import Posterior
@@ -137,22 +136,6 @@ def rank_basis(model: AdaptiveModel, post: Posterior, pool_rows: np.ndarray,
                      float(post.beta_weights @ np.asarray(cfg.betas)))
 
 
-def particle_thresholds(model: AdaptiveModel, basis: RankBasis, cfg: AdaptiveConfig) -> np.ndarray:
-    """(T,) liked-set thresholds of the top particles: the model's own particles have theirs
-    precomputed (model.liked_thresholds, from their cosines with the pool sample as a blend
-    of the anchors' rows of model.anchor_sample); other anchor blends (research variants
-    that refine the posterior) take the same blend of rows, continuous samples (explicit
-    vectors) the product with the sample."""
-    if basis.ids is not None:
-        return model.liked_thresholds[basis.ids]
-    sims = np.empty((len(basis.pi), model.anchor_sample.shape[1]), dtype=np.float32)
-    blend = basis.anchored
-    sims[blend] = blend_rows(model.anchor_sample, basis.components[blend], basis.coefs[blend])
-    if not blend.all():
-        sims[~blend] = basis.vectors[~blend] @ model.table.sample.T
-    return liked_thresholds(sims, cfg)
-
-
 def person_probability(model: AdaptiveModel, post: Posterior, pool_rows: np.ndarray) -> np.ndarray:
     """(G,) posterior probability that each pool person *is* the ideal, if the ideal is one
     person: the weights of the single-person particles, normalized over them."""
@@ -210,8 +193,10 @@ def recommend_from(
                                       liked_thresholds(blends @ model.table.sample.T, cfg), cfg)
         score = membership.mean(1) + cfg.sampled_person_bonus * person[cand]
     else:
-        membership = liked_membership(centroids @ vectors.T, particle_thresholds(model, basis, cfg),
-                                      cfg)
+        thresholds = hypothesis_thresholds(
+            model, basis.ids, basis.anchored, basis.components[basis.anchored],
+            basis.coefs[basis.anchored], vectors, cfg)
+        membership = liked_membership(centroids @ vectors.T, thresholds, cfg)
         score = membership @ pi + cfg.person_bonus * person[cand]
     order = np.lexsort((-closeness, -np.round(score, 6)))[:k]
     return pool_rows[cand[order]], closeness[order].astype(np.float32)

@@ -435,9 +435,8 @@ def posterior(
     if forced and cfg.gauss_samples and cfg.gauss_prior_mass > 0:
         free, free_joint = continuous_samples(model, rounds, embeddings, cfg, mass)
         # The samples' joint is a log: both on one scale, the larger part's maximum at 1.
-        top = float(mass.max())
-        shift = max(np.log(top), float(free_joint.max()))
-        mass = np.concatenate([mass * (np.exp(np.log(top) - shift) / top),
+        shift = max(np.log(mass.max()), float(free_joint.max()))
+        mass = np.concatenate([mass * np.exp(-shift),
                                np.exp(free_joint.astype(np.float64) - shift)], axis=1)
     weights = mass.sum(0)
     beta_weights = mass.sum(1)
