@@ -88,7 +88,8 @@ def test_the_samples_are_a_function_of_the_seed():
 
 def test_the_budget_sets_how_many_of_the_closest_are_candidates_above_a_floor(monkeypatch):
     """Candidates: the closest rows, as many as the exp budget pays for, at most
-    cfg.gibbs_candidates and at least `least` (the budget gives way), never more than exist."""
+    cfg.gibbs_candidates and at least `least` (the budget gives way), never more than exist;
+    the result's and the display's runs (other chains and sweeps) each pay their own way."""
     taken = []
     monkeypatch.setattr(blend_gibbs, "gibbs_blends",
                         lambda candidates, *args: taken.append(candidates) or candidates[:1])
@@ -96,21 +97,23 @@ def test_the_budget_sets_how_many_of_the_closest_are_candidates_above_a_floor(mo
     people = unit(rng.normal(size=(150, 16)))
     closeness = rng.normal(size=150).astype(np.float32)
     diffs = rng.normal(size=(10, 3, 16)).astype(np.float32)  # 10 rounds of N=4
-    # exps per candidate: 30 difference rows × sweeps × (2 + 3 people) × chains
-    per_candidate = 30 * DEFAULT.gibbs_sweeps * sum(DEFAULT.gibbs_counts) * DEFAULT.gibbs_chains
 
-    def count(budget: int, least: int, rows: int = 150) -> int:
-        blend_samples(people[:rows], closeness[:rows], diffs, 20.0, DEFAULT, budget, least,
-                      np.random.default_rng(0))
+    def count(budget: int, least: int, rows: int = 150, run=DEFAULT.result_gibbs) -> int:
+        blend_samples(people[:rows], closeness[:rows], diffs, 20.0, DEFAULT,
+                      replace(run, budget=budget, least=least), np.random.default_rng(0))
         return len(taken[-1])
 
-    assert count(50 * per_candidate, 32) == 50
-    assert count(50 * per_candidate + per_candidate - 1, 32) == 50  # whole candidates only
-    assert count(10 * per_candidate, 32) == 32
+    def per_candidate(run) -> int:  # 30 difference rows × sweeps × (2 + 3 people) × chains
+        return 30 * run.sweeps * sum(DEFAULT.gibbs_counts) * run.chains
+
+    for run in (DEFAULT.result_gibbs, replace(DEFAULT.display_gibbs, chains=4, sweeps=3)):
+        assert count(50 * per_candidate(run), 32, run=run) == 50
+        assert count(51 * per_candidate(run) - 1, 32, run=run) == 50  # whole candidates only
+        assert count(10 * per_candidate(run), 32, run=run) == 32
     assert count(10**12, 32) == DEFAULT.gibbs_candidates
-    assert count(10 * per_candidate, 32, rows=20) == 20
+    assert count(10**3, 32, rows=20) == 20
     closest = np.sort(np.argsort(-closeness)[:50])
-    count(50 * per_candidate, 32)
+    count(50 * per_candidate(DEFAULT.result_gibbs), 32)
     np.testing.assert_array_equal(np.sort([int(np.flatnonzero((people == row).all(1))[0])
                                            for row in taken[-1]]), closest)
 
@@ -130,7 +133,8 @@ def test_rows_asked_for_first_join_the_sampler_however_far_from_the_mean():
     cfg = replace(DEFAULT, gibbs_candidates=20)
 
     def with_target(first):
-        samples = blend_samples(people, closeness, diffs, 60.0, cfg, 10**9, 1,
+        samples = blend_samples(people, closeness, diffs, 60.0, cfg,
+                                replace(cfg.result_gibbs, budget=10**9, least=1),
                                 np.random.default_rng(0), first=first)
         return float(((samples @ people[target]) > 0.45).mean())
 

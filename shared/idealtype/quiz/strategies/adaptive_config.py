@@ -7,10 +7,28 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class GibbsRun:
+    """How one use of the blend sampler (blend_gibbs.py) runs: `chains` chains per blend size,
+    `sweeps` sweeps of which the last `keep` give samples, and at most `budget` exps, which
+    sets how many candidates it draws from, but never fewer than `least`."""
+
+    chains: int
+    sweeps: int
+    keep: int
+    budget: int
+    least: int
+
+
+@dataclass(frozen=True)
 class AdaptiveConfig:
     # Hypotheses (adaptive_model.py)
     max_anchors: int = 6000  # larger pools use a seeded random subset of people as components
-    blend_particles: int = 24000  # pairs and triples of anchors
+    # Pairs and triples of anchors. 12,000 instead (paired, LFW, N=4 M=10): type precision@7
+    # +0.009 ±0.012 (β=20, 3,000 users) / +0.001 ±0.014 (β=∞, 2,000), ~2 ms less a late warm
+    # round, but people who answer "none of these" lost (with the display chains below, against
+    # neither): type −0.030 ±0.019 (β=∞, bar at the top 10%, 1,000 users; the display chains
+    # alone: −0.002 ±0.005). After a "none", rounds are scored under the particles alone.
+    blend_particles: int = 24000
     blend_alpha: float = 1.0  # their weights ~ Dirichlet(alpha); inf = equal weights
     single_prior_mass: float = 0.3  # prior probability that a taste is one person, not a blend
     # Continuous posterior (posterior_gauss.py): Gaussian prior over v, importance samples.
@@ -48,7 +66,12 @@ class AdaptiveConfig:
     exploration_people: int = 24
     near_mean_people: int = 32
     free_probes: int = 32  # continuous samples whose nearest anchor joins the candidates
-    pair_pool: int = 24  # candidates considered for the opening pair (the rest join greedily)
+    # Candidates considered for the opening pair (the rest join greedily): 120 pairs. 24 (276
+    # pairs) took ~1 ms more a round for nothing (paired, LFW, N=4 M=10, 16 against 24: type
+    # precision@7 +0.010 ±0.014 (β=20) / +0.007 ±0.014 (β=∞), 2,000 users each; target hit@7
+    # β=20 −0.004 ±0.020 (2,000); "none of these" with a bar at the top 10%, type β=∞
+    # −0.006 ±0.019 (1,000)).
+    pair_pool: int = 16
     # From the information bound on, this many of a forced round's `sampled_particles` are
     # draws of blend samples given the picks (blend_gibbs.py; 0, or gibbs_candidates 0: never),
     # and the round may show the `display_blend_people` anchors nearest the samples' mean
@@ -61,6 +84,13 @@ class AdaptiveConfig:
     # (~1-2 ms at 100k). 16 instead of 32 (300 LFW users, paired, type precision@7): N=6 M=15
     # β=∞ −0.023 ±0.024, the other type cells of N=6 M=10/15 and N=4 M=15 −0.003 to +0.011.
     display_gibbs_least: int = 32
+    # The display sampler's chains run half as long, twice as many of them (keeping 2 sweeps
+    # of 3 instead of 3 of 6): ~1 ms less a late round (the sampler's steps are many small
+    # numpy calls), the same exp budget. Paired, 2,000 LFW users each, N=4 M=10: type
+    # precision@7 −0.002 ±0.012 (β=20) / +0.002 ±0.011 (β=∞), target hit@7 β=20 +0.004 ±0.016.
+    display_gibbs_chains: int = 16
+    display_gibbs_sweeps: int = 3
+    display_gibbs_keep: int = 2
     # Research (variant adaptive-liked; 0 = off): the display's score adds this weight × the
     # information the pick gives about the liked-set membership of the `display_liked_people`
     # candidates most likely liked (adaptive_display.liked_information). Rebuilt LFW index,
@@ -112,6 +142,16 @@ class AdaptiveConfig:
     @property
     def betas(self) -> tuple[float, ...]:
         return tuple(self.beta_min * 2.0**k for k in range(self.beta_levels))
+
+    @property
+    def result_gibbs(self) -> GibbsRun:
+        return GibbsRun(self.gibbs_chains, self.gibbs_sweeps, self.gibbs_keep,
+                        self.gibbs_budget, self.gibbs_least)
+
+    @property
+    def display_gibbs(self) -> GibbsRun:
+        return GibbsRun(self.display_gibbs_chains, self.display_gibbs_sweeps,
+                        self.display_gibbs_keep, self.display_gibbs_budget, self.display_gibbs_least)
 
     @property
     def model_key(self) -> str:

@@ -305,7 +305,7 @@ def with_blends(
     (β=20); with the samples alone (no particles) or without the added people about half of
     that."""
     blends = blend_samples(model.anchor_vectors, mean_products, diffs, beta, cfg,
-                           cfg.display_gibbs_budget, cfg.display_gibbs_least, rng)
+                           cfg.display_gibbs, rng)
     added = nearest_anchors(model, anchor_products(model, blends.mean(0)[None])[0],
                             cfg.display_blend_people, avoid)
     # The particles are independent draws: dropping some keeps the others' mixture.

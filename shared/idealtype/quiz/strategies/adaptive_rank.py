@@ -186,8 +186,8 @@ def recommend_from(
         # posterior mean has drifted from them, so a single target enters the sampled blends
         # (LFW, 1,000 recorded quizzes, N=4 M=10, β=20, bonus 7: target hit@7 +0.011 against
         # the nearest people only; see AdaptiveConfig.sampled_person_bonus).
-        blends = blend_samples(centroids, closeness, diffs, basis.beta, cfg, cfg.gibbs_budget,
-                               cfg.gibbs_least, np.random.default_rng(seed),
+        blends = blend_samples(centroids, closeness, diffs, basis.beta, cfg, cfg.result_gibbs,
+                               np.random.default_rng(seed),
                                first=np.searchsorted(cand, likely_people))
         membership = liked_membership(centroids @ blends.T,
                                       liked_thresholds(blends @ model.table.sample.T, cfg), cfg)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .adaptive_config import AdaptiveConfig
+from .adaptive_config import AdaptiveConfig, GibbsRun
 from .base import RoundRecord, face_rounds
 
 
@@ -127,16 +127,16 @@ def gibbs_blends(
 
 
 def blend_samples(centroids: np.ndarray, closeness: np.ndarray, diffs: np.ndarray, beta: float,
-                  cfg: AdaptiveConfig, budget: int, least: int, rng: np.random.Generator,
+                  cfg: AdaptiveConfig, run: GibbsRun, rng: np.random.Generator,
                   first: np.ndarray | None = None) -> np.ndarray:
     """(S, d) Gibbs samples of the ideal over the candidates closest to the posterior mean
     (`closeness`: each row of `centroids`' cosine to it): `cfg.gibbs_candidates` of them,
-    fewer when the quiz's picks would make the sampler spend more than `budget` exps, but
-    never fewer than `least` (then the budget gives way). The rows `first` come before the
-    closest."""
-    per_candidate = (max(diffs.shape[0] * diffs.shape[1], 1) * cfg.gibbs_sweeps
-                     * sum(cfg.gibbs_counts) * cfg.gibbs_chains)
-    count = min(len(centroids), cfg.gibbs_candidates, max(least, budget // per_candidate))
+    fewer when the quiz's picks would make the sampler (chains, sweeps: `run`) spend more than
+    `run.budget` exps, but never fewer than `run.least` (then the budget gives way). The rows
+    `first` come before the closest."""
+    per_candidate = (max(diffs.shape[0] * diffs.shape[1], 1) * run.sweeps
+                     * sum(cfg.gibbs_counts) * run.chains)
+    count = min(len(centroids), cfg.gibbs_candidates, max(run.least, run.budget // per_candidate))
     if first is not None and len(first):
         closeness = closeness.copy()
         closeness[first] = np.inf
@@ -145,4 +145,4 @@ def blend_samples(centroids: np.ndarray, closeness: np.ndarray, diffs: np.ndarra
     top = np.argpartition(-closeness, count - 1)[:count] if count < len(closeness) else np.arange(count)
     chosen = top[np.lexsort((top, -closeness[top]))]
     return gibbs_blends(centroids[chosen], diffs, beta, cfg.lapse, cfg.gibbs_counts,
-                        cfg.gibbs_chains, cfg.gibbs_sweeps, cfg.gibbs_keep, rng)
+                        run.chains, run.sweeps, run.keep, rng)
