@@ -1,0 +1,111 @@
+"""Warm next-round time of the served `adaptive` against a variant of its configuration,
+interleaved in one process on the same quiz histories at 100k celebrities.
+
+Why interleaved: on a shared VM two runs of bench/adaptive_latency.py can differ by more than a
+change of 1-2 ms does. Here every request of one side is followed (or preceded, alternating) by
+the same request of the other, so drift in the machine's speed hits both alike.
+
+Each history is a simulated person's quiz (Luce, β=20, an ideal drawn from the pool's people)
+played with the served strategy; for round k, both sides first answer the request of round
+k − 1 (which leaves its likelihoods in the cache, as a warm process has them), then the timed
+request of round k.
+
+    .venv/bin/python bench/adaptive_config_ab.py '{"pair_pool": 24}' [--gallery lfw-mix]
+        [--quizzes 8] [--repeats 3] [--choices 4] [--rounds 10] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the serving entry points do
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from adaptive_latency import gallery_dir
+from bench_index import RESULTS, cpu_profile, write_report
+
+from idealtype.blobstore import LocalBlobStore
+from idealtype.evaluation.users import Chooser, luce
+from idealtype.index_format import load_index
+from idealtype.quiz.pool import Pool
+from idealtype.quiz.strategies import RoundRecord, round_rng
+from idealtype.quiz.strategies.adaptive import AdaptiveStrategy
+from idealtype.quiz.strategies.adaptive_config import DEFAULT
+
+
+def histories(strategy: AdaptiveStrategy, pool: Pool, quizzes: int, choices: int,
+              rounds: int) -> list[list[RoundRecord]]:
+    index = pool.index
+    chooser = Chooser(luce(20.0), index.embeddings, 0)
+    rng = np.random.default_rng(0)
+    out = []
+    for q in range(quizzes):
+        ideal = index.centroids[pool.celeb_rows[int(rng.integers(len(pool)))]]
+        history: list[RoundRecord] = []
+        for r in range(rounds - 1):
+            shown = strategy.next_round(pool, history, choices, round_rng(q, r))
+            history.append(RoundRecord(tuple(shown), chooser.choose(shown, ideal, rng), False))
+        out.append(history)
+    return out
+
+
+def stats(ms: np.ndarray) -> dict:
+    return {"n": len(ms), "p50_ms": round(float(np.median(ms)), 2),
+            "p95_ms": round(float(np.percentile(ms, 95)), 2)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variant", help="JSON object of AdaptiveConfig fields to change")
+    parser.add_argument("--gallery", default="lfw-mix", help="synthetic or lfw-mix")
+    parser.add_argument("--celebs", type=int, default=100_000)
+    parser.add_argument("--lfw-index", default=None, help="real index the lfw-mix gallery grows from")
+    parser.add_argument("--quizzes", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--choices", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=RESULTS / "adaptive_config_ab.json")
+    args = parser.parse_args()
+    changes = json.loads(args.variant)
+    index_dir = gallery_dir(args.gallery, args.celebs, args.lfw_index)
+    if index_dir is None:
+        return 1
+    pool = Pool(load_index(LocalBlobStore(index_dir)))
+    sides = {"served": AdaptiveStrategy(DEFAULT), "variant": AdaptiveStrategy(replace(DEFAULT, **changes))}
+    played = histories(sides["served"], pool, args.quizzes, args.choices, args.rounds)
+    times: dict[str, dict[int, list[float]]] = {name: {} for name in sides}
+    for rep in range(args.repeats):
+        for history in played:
+            for k in range(len(history) + 1):
+                order = list(sides) if (rep + k) % 2 else list(sides)[::-1]
+                for name in order:
+                    strategy = sides[name]
+                    if k:
+                        strategy.next_round(pool, history[:k - 1], args.choices, round_rng(1, k))
+                    started = time.perf_counter()
+                    strategy.next_round(pool, history[:k], args.choices, round_rng(2, k))
+                    times[name].setdefault(k, []).append((time.perf_counter() - started) * 1e3)
+    report = {"variant": changes, "gallery": args.gallery, "celebrities": len(pool),
+              "choices": args.choices, "rounds": args.rounds, "cpu": cpu_profile(), "by_round": {}}
+    for k in sorted(times["served"]):
+        a, b = np.array(times["served"][k]), np.array(times["variant"][k])
+        report["by_round"][k] = {"served": stats(a), "variant": stats(b)}
+        print(f"round {k}: median served {np.median(a):6.2f} ms, variant {np.median(b):6.2f} ms "
+              f"({np.median(b) / np.median(a):.2f}x)")
+    every = {name: np.concatenate([np.array(v) for v in times[name].values()]) for name in sides}
+    report["all"] = {name: stats(ms) for name, ms in every.items()}
+    s, v = report["all"]["served"], report["all"]["variant"]
+    print(f"all requests: served median {s['p50_ms']} p95 {s['p95_ms']} ms | variant median "
+          f"{v['p50_ms']} p95 {v['p95_ms']} ms ({v['p95_ms'] / s['p95_ms']:.2f}x at p95)")
+    write_report(args.out, report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
