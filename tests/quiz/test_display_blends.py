@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from idealtype.quiz.strategies import NONE_OF_THESE, RoundRecord, round_rng
+from idealtype.quiz.strategies import NONE_OF_THESE, RoundRecord, blend_gibbs, round_rng
 from idealtype.quiz.strategies.adaptive import AdaptiveStrategy
 from idealtype.quiz.strategies.adaptive_config import DEFAULT
 from idealtype.quiz.strategies.adaptive_display import (
@@ -99,3 +99,27 @@ def test_with_blends_swaps_particles_for_samples_that_explain_the_picks(facelike
     nearest = model.anchors[np.argsort(-(model.anchor_vectors @ draws.mean(0)))]
     assert set(nearest[~np.isin(nearest, list(avoid))][:10]) <= set(shown_people)
     assert not set(nearest[~np.isin(nearest, list(avoid))][:10]) <= set(people)
+
+
+def test_the_displays_and_the_result_run_the_sampler_each_their_own_way(facelike_pool, monkeypatch):
+    """The late rounds' sampler runs `cfg.display_gibbs` (more, shorter chains: it runs every
+    round), the result's `cfg.result_gibbs`; each budget sets its candidates."""
+    pool = facelike_pool
+    cfg = replace(DEFAULT, display_gibbs_chains=5, display_gibbs_sweeps=2, display_gibbs_keep=1,
+                  display_gibbs_budget=36_000)
+    strategy = AdaptiveStrategy(cfg)
+    history = blend_quiz(pool, 10, strategy)  # twice the bound: the result samples too
+    runs = []
+    sampler = blend_gibbs.gibbs_blends
+
+    def recorded(candidates, diffs, beta, lapse, counts, chains, sweeps, keep, rng):
+        runs.append((len(candidates), chains, sweeps, keep))
+        return sampler(candidates, diffs, beta, lapse, counts, chains, sweeps, keep, rng)
+
+    monkeypatch.setattr(blend_gibbs, "gibbs_blends", recorded)
+    strategy.next_round(pool, history[:6], 4, round_rng(9, 6))
+    # 6 rounds × 3 difference rows × 2 sweeps × (2 + 3 people) × 5 chains = 900 exps per
+    # candidate: the budget pays for 40.
+    assert runs == [(40, 5, 2, 1)]
+    strategy.rank(pool, history, 7)
+    assert runs[-1][1:] == (cfg.gibbs_chains, cfg.gibbs_sweeps, cfg.gibbs_keep) == (8, 6, 3)

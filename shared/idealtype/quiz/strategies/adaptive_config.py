@@ -86,8 +86,9 @@ class AdaptiveConfig:
     display_gibbs_least: int = 32
     # The display sampler's chains run half as long, twice as many of them (keeping 2 sweeps
     # of 3 instead of 3 of 6): ~1 ms less a late round (the sampler's steps are many small
-    # numpy calls), the same exp budget. Paired, 2,000 LFW users each, N=4 M=10: type
-    # precision@7 −0.002 ±0.012 (β=20) / +0.002 ±0.011 (β=∞), target hit@7 β=20 +0.004 ±0.016.
+    # numpy calls), the same exp budget. Paired, LFW, N=4 M=10: type precision@7 +0.001
+    # ±0.009 (β=20, 3,000 users) / +0.002 ±0.011 (β=∞, 2,000), target hit@7 β=20 +0.004
+    # ±0.016 (2,000); "none of these" with a bar at the top 10%, type β=∞ −0.002 ±0.005.
     display_gibbs_chains: int = 16
     display_gibbs_sweeps: int = 3
     display_gibbs_keep: int = 2
