@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -50,6 +51,18 @@ def lfw_index_location(flag: str | None) -> str | None:
         print("no LFW index given (--lfw-index or IDEALTYPE_LFW_INDEX): skipping the "
               "FaceNet-like (lfw-mix) gallery", flush=True)
     return location
+
+
+def has_index(location: str | None, flag: str) -> bool:
+    """Whether `location` (a folder as given to `idealtype build --out`, or s3://…) holds a
+    built index; when it does not, says so on stderr and how to build one."""
+    if location and (location.startswith("s3://") or (Path(location) / "index" / "LATEST").exists()):
+        return True
+    print((f"no LFW index given ({flag} or IDEALTYPE_LFW_INDEX)" if not location
+           else f"no index at {location}")
+          + "; build one from the LFW gallery first, e.g.\n"
+          "  idealtype build ../shared/data/lfw --out var/lfw-index", file=sys.stderr)
+    return False
 
 
 def lfw_mix_embeddings(lfw_dir: str, n_celebs: int, images_per_celeb: int,

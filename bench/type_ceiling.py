@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_index import has_index
 from tqdm import tqdm
 
 from idealtype.blobstore import open_store
@@ -97,13 +98,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "type_ceiling"),
                         help="output path without extension (.json and .md are written)")
     args = parser.parse_args()
-    missing = args.index is None or (not args.index.startswith("s3://")
-                                     and not (Path(args.index) / "index" / "LATEST").exists())
-    if missing:
-        print(("no LFW index given (--index or IDEALTYPE_LFW_INDEX)" if args.index is None
-               else f"no index at {args.index}")
-              + "; build one from the LFW gallery first, e.g.\n"
-              "  idealtype build ../shared/data/lfw --out var/lfw-index", file=sys.stderr)
+    if not has_index(args.index, "--index"):
         return 2
     betas = tuple(float(b) for b in args.betas.split(","))
     if any(b not in GOALS for b in betas):
