@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from adaptive_latency import gallery_dir
+from adaptive_latency import gallery_dir, ms_stats
 from bench_index import RESULTS, cpu_profile, write_report
 
 from idealtype.blobstore import LocalBlobStore
@@ -53,11 +53,6 @@ def histories(strategy: AdaptiveStrategy, pool: Pool, quizzes: int, choices: int
             history.append(RoundRecord(tuple(shown), chooser.choose(shown, ideal, rng), False))
         out.append(history)
     return out
-
-
-def stats(ms: np.ndarray) -> dict:
-    return {"n": len(ms), "p50_ms": round(float(np.median(ms)), 2),
-            "p95_ms": round(float(np.percentile(ms, 95)), 2)}
 
 
 def main() -> int:
@@ -90,16 +85,15 @@ def main() -> int:
                         strategy.next_round(pool, history[:k - 1], args.choices, round_rng(1, k))
                     started = time.perf_counter()
                     strategy.next_round(pool, history[:k], args.choices, round_rng(2, k))
-                    times[name].setdefault(k, []).append((time.perf_counter() - started) * 1e3)
+                    times[name].setdefault(k, []).append(time.perf_counter() - started)
     report = {"variant": changes, "gallery": args.gallery, "celebrities": len(pool),
               "choices": args.choices, "rounds": args.rounds, "cpu": cpu_profile(), "by_round": {}}
     for k in sorted(times["served"]):
-        a, b = np.array(times["served"][k]), np.array(times["variant"][k])
-        report["by_round"][k] = {"served": stats(a), "variant": stats(b)}
-        print(f"round {k}: median served {np.median(a):6.2f} ms, variant {np.median(b):6.2f} ms "
-              f"({np.median(b) / np.median(a):.2f}x)")
-    every = {name: np.concatenate([np.array(v) for v in times[name].values()]) for name in sides}
-    report["all"] = {name: stats(ms) for name, ms in every.items()}
+        a, b = ms_stats(times["served"][k]), ms_stats(times["variant"][k])
+        report["by_round"][k] = {"served": a, "variant": b}
+        print(f"round {k}: median served {a['p50_ms']:6.2f} ms, variant {b['p50_ms']:6.2f} ms "
+              f"({b['p50_ms'] / a['p50_ms']:.2f}x)")
+    report["all"] = {name: ms_stats([t for v in times[name].values() for t in v]) for name in sides}
     s, v = report["all"]["served"], report["all"]["variant"]
     print(f"all requests: served median {s['p50_ms']} p95 {s['p95_ms']} ms | variant median "
           f"{v['p50_ms']} p95 {v['p95_ms']} ms ({v['p95_ms'] / s['p95_ms']:.2f}x at p95)")

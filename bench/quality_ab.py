@@ -33,6 +33,7 @@ import numpy as np
 from bench_index import RESULTS, has_index, write_report
 
 from idealtype.blobstore import open_store
+from idealtype.evaluation.metrics import Z95
 from idealtype.evaluation.protocols import make_population
 from idealtype.evaluation.runner import K, run_cell
 from idealtype.evaluation.users import Chooser, luce, offered_none
@@ -40,8 +41,6 @@ from idealtype.index_format import load_index
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies.adaptive import AdaptiveStrategy
 from idealtype.quiz.strategies.adaptive_config import DEFAULT
-
-Z95 = 1.959964
 
 
 def user_scores(index_location: str, changes: dict, args: argparse.Namespace) -> np.ndarray:
