@@ -1,5 +1,5 @@
-"""Warm next-round time of the served `adaptive` against a variant of its configuration,
-interleaved in one process on the same quiz histories at 100k celebrities.
+"""Next-round (warm, or with --cold) and result time of the served `adaptive` against a variant
+of its configuration, interleaved in one process on the same quiz histories at 100k celebrities.
 
 Why interleaved: on a shared VM two runs of bench/adaptive_latency.py can differ by more than a
 change of 1-2 ms does. Here every request of one side is followed (or preceded, alternating) by
@@ -7,11 +7,14 @@ the same request of the other, so drift in the machine's speed hits both alike.
 
 Each history is a simulated person's quiz (Luce, β=20, an ideal drawn from the pool's people)
 played with the served strategy; for round k, both sides first answer the request of round
-k − 1 (which leaves its likelihoods in the cache, as a warm process has them), then the timed
-request of round k.
+k − 1 from an empty cache (which leaves its likelihoods there, as a warm process has them), then
+the timed request of round k. With --cold the cache is emptied again before it, and the request
+starts from the live set the quiz item kept after round k − 1, as in a process that did not
+serve that pick. A result is timed as the service runs it: `rank` from the state the quiz item
+keeps after the last pick (each side's own `final_state`, untimed).
 
     .venv/bin/python bench/adaptive_config_ab.py '{"pair_pool": 24}' [--gallery lfw-mix]
-        [--quizzes 8] [--repeats 3] [--choices 4] [--rounds 10] [--out PATH]
+        [--quizzes 8] [--repeats 3] [--choices 4] [--rounds 10] [--cold] [--out PATH]
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies import RoundRecord, round_rng
 from idealtype.quiz.strategies.adaptive import AdaptiveStrategy
 from idealtype.quiz.strategies.adaptive_config import DEFAULT
+from idealtype.quiz.strategies.posterior import CACHE
+
+RESULT_TURNS = 4  # each result is timed this many times a repeat (a result is one request a quiz)
 
 
 def histories(strategy: AdaptiveStrategy, pool: Pool, quizzes: int, choices: int,
@@ -48,7 +54,7 @@ def histories(strategy: AdaptiveStrategy, pool: Pool, quizzes: int, choices: int
     for q in range(quizzes):
         ideal = index.centroids[pool.celeb_rows[int(rng.integers(len(pool)))]]
         history: list[RoundRecord] = []
-        for r in range(rounds - 1):
+        for r in range(rounds):
             shown = strategy.next_round(pool, history, choices, round_rng(q, r))
             history.append(RoundRecord(tuple(shown), chooser.choose(shown, ideal, rng), False))
         out.append(history)
@@ -65,6 +71,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--choices", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--cold", action="store_true",
+                        help="next rounds in a process that did not serve the previous pick")
     parser.add_argument("--out", type=Path, default=RESULTS / "adaptive_config_ab.json")
     args = parser.parse_args()
     changes = json.loads(args.variant)
@@ -75,19 +83,32 @@ def main() -> int:
     sides = {"served": AdaptiveStrategy(DEFAULT), "variant": AdaptiveStrategy(replace(DEFAULT, **changes))}
     played = histories(sides["served"], pool, args.quizzes, args.choices, args.rounds)
     times: dict[str, dict[int, list[float]]] = {name: {} for name in sides}
+    results: dict[str, list[float]] = {name: [] for name in sides}
+    states = {name: [side.final_state(pool, h) for h in played] for name, side in sides.items()}
     for rep in range(args.repeats):
-        for history in played:
-            for k in range(len(history) + 1):
+        for i, history in enumerate(played):
+            for k in range(len(history)):
                 order = list(sides) if (rep + k) % 2 else list(sides)[::-1]
                 for name in order:
                     strategy = sides[name]
-                    if k:
-                        strategy.next_round(pool, history[:k - 1], args.choices, round_rng(1, k))
+                    # Only this side's round k − 1 in the cache: else the side timed second
+                    # would find round k's likelihoods left there by the first.
+                    CACHE.clear()
+                    kept = strategy.next_round_state(pool, history[:k - 1], args.choices,
+                                                     round_rng(1, k))[1] if k else None
+                    if args.cold:  # another process: only the live set the quiz item kept
+                        CACHE.clear()
                     started = time.perf_counter()
-                    strategy.next_round(pool, history[:k], args.choices, round_rng(2, k))
+                    strategy.next_round_state(pool, history[:k], args.choices, round_rng(2, k), kept)
                     times[name].setdefault(k, []).append(time.perf_counter() - started)
+            for turn in range(RESULT_TURNS):
+                for name in (list(sides) if turn % 2 else list(sides)[::-1]):
+                    started = time.perf_counter()
+                    sides[name].rank(pool, history, 7, states[name][i])
+                    results[name].append(time.perf_counter() - started)
     report = {"variant": changes, "gallery": args.gallery, "celebrities": len(pool),
-              "choices": args.choices, "rounds": args.rounds, "cpu": cpu_profile(), "by_round": {}}
+              "choices": args.choices, "rounds": args.rounds, "cold": args.cold, "cpu": cpu_profile(),
+              "by_round": {}}
     for k in sorted(times["served"]):
         a, b = ms_stats(times["served"][k]), ms_stats(times["variant"][k])
         report["by_round"][k] = {"served": a, "variant": b}
@@ -97,6 +118,10 @@ def main() -> int:
     s, v = report["all"]["served"], report["all"]["variant"]
     print(f"all requests: served median {s['p50_ms']} p95 {s['p95_ms']} ms | variant median "
           f"{v['p50_ms']} p95 {v['p95_ms']} ms ({v['p95_ms'] / s['p95_ms']:.2f}x at p95)")
+    report["result"] = {name: ms_stats(results[name]) for name in sides}
+    s, v = report["result"]["served"], report["result"]["variant"]
+    print(f"results: served median {s['p50_ms']} p95 {s['p95_ms']} ms | variant median "
+          f"{v['p50_ms']} p95 {v['p95_ms']} ms ({v['p50_ms'] / s['p50_ms']:.2f}x at the median)")
     write_report(args.out, report)
     return 0
 

@@ -106,6 +106,20 @@ def test_pruning_drops_no_particle_that_matters(facelike_pool, seed, people, bet
             == recommend_from(model, rank_basis(model, full, rows, cfg), rows, 7, cfg)[0].tolist())
 
 
+def test_configurations_that_prune_differently_do_not_share_cached_likelihoods(facelike_pool):
+    """The likelihood cache is per process: a variant that prunes otherwise (here: not at
+    all) must compute its own live set, not reuse the one the served config left there."""
+    pool = facelike_pool
+    cfg = get_strategy("adaptive").cfg
+    everything = dataclasses.replace(cfg, prune_gap=np.inf, likelihood_budget=10**12)
+    model = adaptive_model(pool, cfg)
+    history, _ = play(pool, 8, 20, seed=2)
+    CACHE.clear()
+    assert posterior(model, history, pool.index.embeddings, cfg).live is not None
+    assert posterior(model, history, pool.index.embeddings, everything).live is None
+    assert posterior(model, history, pool.index.embeddings, cfg).live is not None
+
+
 def test_faces_are_the_same_warm_cold_from_the_state_and_from_scratch(facelike_pool):
     pool = facelike_pool
     strategy = get_strategy("adaptive")

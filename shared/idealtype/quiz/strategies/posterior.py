@@ -298,7 +298,10 @@ def history_likelihood(
     longest prefix, or from `kept` = (k, live set after the first k rounds) from the quiz
     item when that is further along, or from every particle; after each later round the
     hopeless particles are pruned (adaptive_live.prune)."""
-    keys, prefix = [], (model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares)
+    # Everything the live set and its likelihoods depend on besides the model: configurations
+    # that prune differently (research variants, benches in one process) must not share them.
+    keys, prefix = [], (model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares, cfg.prune_gap,
+                        cfg.likelihood_budget, cfg.support)
     for r in rounds:  # the cache's key after each prefix of the rounds
         prefix = prefix + (r,)
         keys.append(prefix)
