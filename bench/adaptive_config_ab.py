@@ -14,7 +14,7 @@ serve that pick. A result is timed as the service runs it: `rank` from the state
 keeps after the last pick (each side's own `final_state`, untimed).
 
     .venv/bin/python bench/adaptive_config_ab.py '{"pair_pool": 24}' [--gallery lfw-mix]
-        [--quizzes 8] [--repeats 3] [--choices 4] [--rounds 10] [--cold] [--out PATH]
+        [--quizzes 8] [--repeats 3] [--choices 4] [--rounds 10] [--offer-none] [--cold] [--out PATH]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ RESULT_TURNS = 4  # each result is timed this many times a repeat (a result is o
 
 
 def histories(strategy: AdaptiveStrategy, pool: Pool, quizzes: int, choices: int,
-              rounds: int) -> list[list[RoundRecord]]:
+              rounds: int, offer_none: bool) -> list[list[RoundRecord]]:
     index = pool.index
     chooser = Chooser(luce(20.0), index.embeddings, 0)
     rng = np.random.default_rng(0)
@@ -56,7 +56,7 @@ def histories(strategy: AdaptiveStrategy, pool: Pool, quizzes: int, choices: int
         history: list[RoundRecord] = []
         for r in range(rounds):
             shown = strategy.next_round(pool, history, choices, round_rng(q, r))
-            history.append(RoundRecord(tuple(shown), chooser.choose(shown, ideal, rng), False))
+            history.append(RoundRecord(tuple(shown), chooser.choose(shown, ideal, rng), offer_none))
         out.append(history)
     return out
 
@@ -71,6 +71,9 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--choices", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--offer-none", action="store_true",
+                        help="rounds offer \"none of these\" (as the API does by default); the "
+                             "simulated person never answers it")
     parser.add_argument("--cold", action="store_true",
                         help="next rounds in a process that did not serve the previous pick")
     parser.add_argument("--out", type=Path, default=RESULTS / "adaptive_config_ab.json")
@@ -81,7 +84,8 @@ def main() -> int:
         return 1
     pool = Pool(load_index(LocalBlobStore(index_dir)))
     sides = {"served": AdaptiveStrategy(DEFAULT), "variant": AdaptiveStrategy(replace(DEFAULT, **changes))}
-    played = histories(sides["served"], pool, args.quizzes, args.choices, args.rounds)
+    played = histories(sides["served"], pool, args.quizzes, args.choices, args.rounds,
+                       args.offer_none)
     times: dict[str, dict[int, list[float]]] = {name: {} for name in sides}
     results: dict[str, list[float]] = {name: [] for name in sides}
     states = {name: [side.final_state(pool, h) for h in played] for name, side in sides.items()}
@@ -107,8 +111,8 @@ def main() -> int:
                     sides[name].rank(pool, history, 7, states[name][i])
                     results[name].append(time.perf_counter() - started)
     report = {"variant": changes, "gallery": args.gallery, "celebrities": len(pool),
-              "choices": args.choices, "rounds": args.rounds, "cold": args.cold, "cpu": cpu_profile(),
-              "by_round": {}}
+              "choices": args.choices, "rounds": args.rounds, "offer_none": args.offer_none,
+              "cold": args.cold, "cpu": cpu_profile(), "by_round": {}}
     for k in sorted(times["served"]):
         a, b = ms_stats(times["served"][k]), ms_stats(times["variant"][k])
         report["by_round"][k] = {"served": a, "variant": b}
