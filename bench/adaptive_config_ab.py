@@ -61,6 +61,16 @@ def histories(strategy: AdaptiveStrategy, pool: Pool, quizzes: int, choices: int
     return out
 
 
+def side_by_side(label: str, samples: dict[str, list[float]]) -> dict[str, dict]:
+    """Each side's timing records (adaptive_latency.ms_stats), printed side by side."""
+    stats = {name: ms_stats(times) for name, times in samples.items()}
+    s, v = stats["served"], stats["variant"]
+    print(f"{label}: served median {s['p50_ms']} p95 {s['p95_ms']} ms | variant median "
+          f"{v['p50_ms']} p95 {v['p95_ms']} ms ({v['p50_ms'] / s['p50_ms']:.2f}x at the median, "
+          f"{v['p95_ms'] / s['p95_ms']:.2f}x at p95)")
+    return stats
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variant", help="JSON object of AdaptiveConfig fields to change")
@@ -118,14 +128,9 @@ def main() -> int:
         report["by_round"][k] = {"served": a, "variant": b}
         print(f"round {k}: median served {a['p50_ms']:6.2f} ms, variant {b['p50_ms']:6.2f} ms "
               f"({b['p50_ms'] / a['p50_ms']:.2f}x)")
-    report["all"] = {name: ms_stats([t for v in times[name].values() for t in v]) for name in sides}
-    s, v = report["all"]["served"], report["all"]["variant"]
-    print(f"all requests: served median {s['p50_ms']} p95 {s['p95_ms']} ms | variant median "
-          f"{v['p50_ms']} p95 {v['p95_ms']} ms ({v['p95_ms'] / s['p95_ms']:.2f}x at p95)")
-    report["result"] = {name: ms_stats(results[name]) for name in sides}
-    s, v = report["result"]["served"], report["result"]["variant"]
-    print(f"results: served median {s['p50_ms']} p95 {s['p95_ms']} ms | variant median "
-          f"{v['p50_ms']} p95 {v['p95_ms']} ms ({v['p50_ms'] / s['p50_ms']:.2f}x at the median)")
+    report["all"] = side_by_side("next rounds", {
+        name: [t for v in times[name].values() for t in v] for name in sides})
+    report["result"] = side_by_side("results", results)
     write_report(args.out, report)
     return 0
 
