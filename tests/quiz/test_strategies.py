@@ -5,7 +5,7 @@ import pytest
 
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies import RoundRecord, available, get_strategy, register, round_rng
-from idealtype.quiz.strategies.base import STRATEGIES, Strategy, sample_unused
+from idealtype.quiz.strategies.base import STRATEGIES, Strategy, distinct, sample_unused, without
 
 
 def play(strategy: Strategy, pool: Pool, choices: int, rounds: int, seed: int,
@@ -96,6 +96,17 @@ def test_sample_unused_respects_avoid_set_and_reports_exhaustion():
     big = np.arange(100_000)
     picked = sample_unused(big, 8, set(range(0, 100_000, 2)), rng)
     assert len(set(picked)) == 8 and all(p % 2 == 1 for p in picked)
+
+
+def test_set_helpers_agree_with_numpy_set_routines():
+    rng = np.random.default_rng(3)
+    for size, avoid_size in [(0, 3), (1, 0), (5, 5), (300, 40), (900, 1)]:
+        rows = rng.integers(0, 200, size)  # repeats, avoided values above and below every row
+        avoid = {int(v) for v in rng.integers(-5, 260, avoid_size)}
+        expected = rows[~np.isin(rows, list(avoid))] if avoid else rows
+        assert without(rows, avoid).tolist() == expected.tolist()
+        assert distinct(rows).tolist() == np.unique(rows).tolist()
+    assert without(np.array([7, 3, 9, 3]), {3}).tolist() == [7, 9]  # order kept
 
 
 def test_registry_lists_builtin_strategies_and_accepts_new_ones(pool):

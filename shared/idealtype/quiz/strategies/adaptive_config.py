@@ -62,7 +62,10 @@ class AdaptiveConfig:
     # Displays (adaptive_display.py)
     sampled_particles: int = 256
     max_candidates: int = 160
-    late_candidates: int = 48  # shortlist for the 5th face on (adaptive_display)
+    # Faces chosen from all candidates; later ones from a shortlist of `late_candidates`
+    # (adaptive_display.greedy_informative_set).
+    shortlist_after: int = 4
+    late_candidates: int = 48
     exploration_people: int = 24
     near_mean_people: int = 32
     free_probes: int = 32  # continuous samples whose nearest anchor joins the candidates

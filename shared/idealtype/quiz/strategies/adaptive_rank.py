@@ -26,6 +26,7 @@ import numpy as np
 from .adaptive_config import AdaptiveConfig
 from .adaptive_display import blend_vectors, hypothesis_thresholds, particle_vectors
 from .adaptive_model import AdaptiveModel
+from .base import distinct
 from .blend_gibbs import blend_samples
 from .liked_set import liked_membership, liked_thresholds
 from .posterior import Posterior
@@ -174,7 +175,7 @@ def recommend_from(
         pool_rows, model.anchors[basis.components[basis.anchored].ravel()]
     )
     likely_people = most_probable_people(person, cfg.likely_people)
-    cand = np.unique(np.concatenate([near, components, likely_people]))
+    cand = distinct(np.concatenate([near, components, likely_people]))
     centroids = model.table.rows(cand)
     closeness = centroids @ mean
     if cfg.rank_rule == "closeness":

@@ -123,6 +123,26 @@ def shown_celebs(pool: Pool, history: Sequence[RoundRecord]) -> set[int]:
     return set(pool.index.image_celeb[rows].tolist()) if rows else set()
 
 
+def without(rows: np.ndarray, avoid: set[int]) -> np.ndarray:
+    """The values of `rows` (integers) that are not in `avoid`, in order. np.isin costs
+    ~0.1-0.5 ms on a few hundred values on numpy 2 (Python-level checks around a sort of
+    both arrays), several times a round; a binary search in the sorted `avoid` ~0.03 ms."""
+    if not avoid or not len(rows):
+        return rows
+    taken = np.sort(np.fromiter(avoid, dtype=rows.dtype, count=len(avoid)))
+    found = taken[np.minimum(np.searchsorted(taken, rows), len(taken) - 1)]
+    return rows[found != rows]
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique(values) for a few hundred integers, in a third of its time on numpy 2."""
+    values = np.sort(values)
+    first = np.empty(len(values), dtype=bool)
+    first[:1] = True
+    np.not_equal(values[1:], values[:-1], out=first[1:])
+    return values[first]
+
+
 def random_images_of(pool: Pool, celeb_rows: Sequence[int], rng: np.random.Generator) -> list[int]:
     """One uniformly chosen image row of each celebrity (one rng call for all of them)."""
     celebs = pool.index.celebs
@@ -142,7 +162,7 @@ def sample_unused(
     Rejection sampling while `avoid` is a small part of `candidates` (the usual case: a quiz
     shows at most 160 people), so a round costs O(count) even in a 100k-celebrity pool."""
     if len(candidates) < 4 * (len(avoid) + count):
-        rest = candidates[~np.isin(candidates, np.fromiter(avoid, dtype=np.int64, count=len(avoid)))]
+        rest = without(candidates, avoid)
         if len(rest) < count:
             raise ValueError(f"only {len(rest)} unused people left, {count} needed")
         return [int(c) for c in rng.choice(rest, size=count, replace=False)]
