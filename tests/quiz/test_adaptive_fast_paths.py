@@ -6,6 +6,8 @@ a later change of either side that alters results fails here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -17,6 +19,7 @@ from idealtype.quiz.strategies import RoundRecord, get_strategy, round_rng
 from idealtype.quiz.strategies.adaptive_display import (
     appeal,
     hypothesis_thresholds,
+    informative_round,
     particle_vectors,
     pick_information,
     pick_probabilities,
@@ -28,6 +31,8 @@ from idealtype.quiz.strategies.adaptive_rank import (
     recommend_from,
     top_particles,
 )
+from idealtype.quiz.strategies.base import picked_rounds, shown_celebs
+from idealtype.quiz.strategies.blend_gibbs import pick_differences
 from idealtype.quiz.strategies.liked_set import upper_quantile
 from idealtype.quiz.strategies.posterior import (
     CACHE,
@@ -309,6 +314,28 @@ def test_low_rank_anchor_cosines_stay_within_their_residual_bound(tmp_path):
     error = np.abs(anchor_cosines(model, faces, index.embeddings) - exact)
     assert np.all(error <= bound)
     assert error.max() > 0  # the subspace path was taken (not the exact product)
+
+
+def test_displays_scored_in_the_anchors_subspace_show_the_faces_the_exact_scores_show(tmp_path):
+    index = low_rank_index(tmp_path)
+    pool = Pool(index)
+    cfg = get_strategy("adaptive").cfg
+    model = adaptive_model(pool, cfg)
+    exact = replace(model, anchor_projection=None)  # the display's 512-d path
+    post = posterior(model, [], index.embeddings, cfg, refined=False)
+    vectors = particle_vectors(model, post, np.arange(50), projected=True)
+    assert vectors.shape[1] == model.anchor_projection.dims < 128
+    history: list[RoundRecord] = []
+    rng = np.random.default_rng(6)
+    for r in range(8):  # from round 5 on past the information bound: blend samples join
+        post = posterior(model, history, index.embeddings, cfg, refined=False)
+        rounds = picked_rounds(history)
+        diffs = pick_differences(rounds, index.embeddings) if r >= 5 else None
+        shown = [informative_round(m, post, index.embeddings, pool.celeb_rows,
+                                   shown_celebs(pool, history), 4, round_rng(9, r), cfg,
+                                   diffs=diffs) for m in (model, exact)]
+        assert shown[0] == shown[1]
+        history.append(RoundRecord(tuple(shown[0]), shown[0][int(rng.integers(4))]))
 
 
 def test_isotropic_galleries_take_the_exact_anchor_cosines(index):

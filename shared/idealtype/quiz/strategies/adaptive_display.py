@@ -23,9 +23,14 @@ from .liked_set import liked_membership, liked_thresholds
 from .posterior import Posterior, anchor_products
 
 
-def particle_vectors(model: AdaptiveModel, post: Posterior, particles: np.ndarray) -> np.ndarray:
+def particle_vectors(model: AdaptiveModel, post: Posterior, particles: np.ndarray,
+                     projected: bool = False) -> np.ndarray:
     """(len(particles), d) unit vectors of the given particles of the posterior (anchor
-    particles are stored as blends, continuous samples as vectors)."""
+    particles are stored as blends, continuous samples as vectors); `projected`: anchor
+    particles only, in the coordinates of the anchors' subspace (model.anchor_projection)."""
+    if projected:
+        return np.einsum("pj,pjd->pd", post.coefs[particles],
+                         model.anchor_projection.projected[post.components[particles]])
     n_anchor = len(post.components)
     out = np.empty((len(particles), model.anchor_vectors.shape[1]), dtype=np.float32)
     blend = particles < n_anchor
@@ -219,7 +224,14 @@ def informative_round(
     `diffs`: the picks (blend_gibbs.pick_differences) once the quiz has reached the
     information bound; a forced round is then scored under blend samples too (with_blends)."""
     sampled = rng.choice(len(post.weights), size=cfg.sampled_particles, p=post.weights)
-    vectors = particle_vectors(model, post, sampled)
+    # The hypotheses are blends of anchors: where the anchors span a subspace, they and the
+    # faces are scored in it (posterior.anchor_products: cosines off by ~1e-5, at most ~1e-4
+    # on lfw-mix), a fifth of the 512-d arithmetic. Research variants (continuous samples,
+    # liked-set displays) need the vectors themselves.
+    basis = None
+    if model.anchor_projection is not None and post.free is None and not cfg.display_liked_weight:
+        basis = model.anchor_projection.basis
+    vectors = particle_vectors(model, post, sampled, basis is not None)
     # Liked-set boundaries of the hypotheses, for displays that ask about the liked set.
     cutoffs = None
     if cfg.display_liked_weight:
@@ -227,7 +239,9 @@ def informative_round(
         own = post.ids[sampled] if post.ids is not None and anchored.all() else None
         cutoffs = hypothesis_thresholds(model, own, anchored, post.components[sampled[anchored]],
                                         post.coefs[sampled[anchored]], vectors, cfg)
-    mean_products = anchor_products(model, vectors.mean(0)[None])[0]
+    mean = vectors.mean(0)[None]
+    mean_products = (mean @ model.anchor_projection.projected.T if basis is not None
+                     else anchor_products(model, mean))[0]
     people = candidate_people(model, post, sampled, vectors, mean_products, pool_rows, avoid,
                               rng, cfg)
     beta = float(post.beta_weights @ np.asarray(cfg.betas))
@@ -239,9 +253,10 @@ def informative_round(
         outside = np.where(level > 0, bars, -np.inf).astype(np.float32)
     elif diffs is not None and len(diffs):
         vectors, people, cutoffs = with_blends(model, vectors, mean_products, people, diffs, beta,
-                                               avoid, rng, cfg, cutoffs)
+                                               avoid, rng, cfg, cutoffs, basis)
     faces = model.face_of[people]
-    sims = np.asarray(embeddings[faces], dtype=np.float32) @ vectors.T
+    shown = np.asarray(embeddings[faces], dtype=np.float32)
+    sims = (shown if basis is None else shown @ basis) @ vectors.T
     liked = None
     if cfg.display_liked_weight and outside is None:
         liked = likely_liked(model, vectors, cutoffs, np.searchsorted(pool_rows, people), cfg)
@@ -288,12 +303,15 @@ def with_blends(
     rng: np.random.Generator,
     cfg: AdaptiveConfig,
     thresholds: np.ndarray | None = None,
+    basis: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The hypotheses and candidates of a round past the information bound: `vectors` (drawn
     particles) with `cfg.display_blend_draws` of them swapped for draws of Gibbs blend samples
     given the picks (blend_gibbs.py; candidates: the anchors nearest the posterior mean), and
     `people` plus the `cfg.display_blend_people` anchors nearest the samples' mean, never
     anyone shown; and the hypotheses' liked-set `thresholds` (if given, for `vectors`).
+    `basis`: the vectors are in the anchors' subspace (informative_round), the samples join
+    them there.
 
     Why: by then no fixed particle explains every pick (blend_gibbs.py), so the displays split
     the least wrong particles instead of the looks the picks point to. LFW, 1,000 simulated
@@ -309,6 +327,7 @@ def with_blends(
     if thresholds is not None:  # each sample's once (the draws repeat them)
         blend_cutoffs = liked_thresholds(blends @ model.table.sample.T, cfg)
         thresholds = np.concatenate([thresholds[len(drawn):], blend_cutoffs[drawn]])
-    return (np.concatenate([vectors[len(drawn):], blends[drawn]]),
+    drawn_blends = blends[drawn] if basis is None else blends[drawn] @ basis
+    return (np.concatenate([vectors[len(drawn):], drawn_blends]),
             distinct(np.concatenate([people, added])),
             thresholds)
