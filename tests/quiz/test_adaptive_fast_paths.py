@@ -338,6 +338,37 @@ def test_displays_scored_in_the_anchors_subspace_show_the_faces_the_exact_scores
         history.append(RoundRecord(tuple(shown[0]), shown[0][int(rng.integers(4))]))
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_results_ranked_in_the_anchors_subspace_are_the_exact_ones(tmp_path, seed):
+    index = low_rank_index(tmp_path)
+    pool = Pool(index)
+    cfg = get_strategy("adaptive").cfg
+    model = adaptive_model(pool, cfg)
+    table = model.table
+    assert table.projected is not None and table.projected.shape[1] < 128
+    exact = replace(model, table=replace(table, basis=None, projected=None))
+    # Blends of pool people are within |c_res|·|v_res| of their exact products.
+    people = np.arange(0, len(pool.celeb_rows), 7)
+    vectors = normalize_rows(table.rows(people[:30]) + table.rows(people[30:60]))
+    error = np.abs(table.products(people, vectors) - exact.table.products(people, vectors))
+    def residual(x):
+        return np.linalg.norm(x - (x @ table.basis) @ table.basis.T, axis=1)
+
+    bound = residual(table.rows(people))[:, None] * residual(vectors)[None, :] + 1e-5
+    assert 0 < error.max() and np.all(error <= bound)
+    history = played(pool, 4, 10, seed)
+    post = posterior(model, history, index.embeddings, cfg)
+    rank = rank_basis(model, post, pool.celeb_rows, cfg)
+    diffs = pick_differences(picked_rounds(history), index.embeddings)
+    for picks in (None, diffs):  # liked sets from the particles, then from blend samples
+        got = [recommend_from(m, rank, pool.celeb_rows, 7, cfg, picks, seed)[0].tolist()
+               for m in (model, exact)]
+        assert got[0] == got[1]
+    mean = normalize_rows(rank.pi @ rank.vectors[None])[0].astype(np.float32)
+    assert (set(table.nearest(mean, 50, 10**6).tolist())
+            == set(exact.table.nearest(mean, 50, 10**6).tolist()))
+
+
 def test_isotropic_galleries_take_the_exact_anchor_cosines(index):
     model = adaptive_model(Pool(index), get_strategy("adaptive").cfg)
     assert model.anchor_projection is None

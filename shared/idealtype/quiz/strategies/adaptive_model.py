@@ -129,7 +129,9 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
         ].astype(np.float32)
     pairs_end = a + cfg.blend_particles // 2
     groups = ((a, pairs_end, 2), (pairs_end, a + cfg.blend_particles, 3))
-    table = centroid_table(pool, cfg.threshold_sample, cfg.seed)
+    projection = build_projection(anchor_vectors, seed=cfg.seed)
+    table = centroid_table(pool, cfg.threshold_sample, cfg.seed,
+                           None if projection is None else projection.basis)
     anchor_sample = anchor_vectors @ table.sample.T
     components = np.concatenate([singles, blend_comp]).astype(np.int32)
     coefs = np.concatenate([single_coefs, blend_coefs])
@@ -152,7 +154,7 @@ def build_model(pool: Pool, cfg: AdaptiveConfig) -> AdaptiveModel:
         anchor_sample=anchor_sample,
         none_bars=none_bars,
         liked_thresholds=liked_thresholds,
-        anchor_projection=build_projection(anchor_vectors, seed=cfg.seed),
+        anchor_projection=projection,
         key=f"{pool.index.version}|{pool.key}|{cfg.model_key}",
     )
 

@@ -190,14 +190,18 @@ def recommend_from(
         blends = blend_samples(centroids, closeness, diffs, basis.beta, cfg, cfg.result_gibbs,
                                np.random.default_rng(seed),
                                first=np.searchsorted(cand, likely_people))
-        membership = liked_membership(centroids @ blends.T,
+        # The samples blend pool people, who lie in the anchors' subspace as the anchors do
+        # (lfw-mix at 100k: residual norm ≤ 0.015 for every centroid, median 0.008).
+        membership = liked_membership(model.table.products(cand, blends),
                                       liked_thresholds(blends @ model.table.sample.T, cfg), cfg)
         score = membership.mean(1) + cfg.sampled_person_bonus * person[cand]
     else:
         thresholds = hypothesis_thresholds(
             model, basis.ids, basis.anchored, basis.components[basis.anchored],
             basis.coefs[basis.anchored], vectors, cfg)
-        membership = liked_membership(centroids @ vectors.T, thresholds, cfg)
+        sims = (model.table.products(cand, vectors) if basis.anchored.all()
+                else centroids @ vectors.T)  # (continuous samples are not anchor blends)
+        membership = liked_membership(sims, thresholds, cfg)
         score = membership @ pi + cfg.person_bonus * person[cand]
     order = np.lexsort((-closeness, -np.round(score, 6)))[:k]
     return pool_rows[cand[order]], closeness[order].astype(np.float32)

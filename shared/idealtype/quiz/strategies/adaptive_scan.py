@@ -26,14 +26,30 @@ class CentroidTable:
     bounds: np.ndarray  # (K + 1,) start of each cluster's rows, then G
     centers: np.ndarray  # (K, d) normalized mean of each cluster
     sample: np.ndarray  # (≤ sample_size, d) random centroids, for pool-wide statistics
+    # The anchors' subspace (posterior.anchor_products), when they span one: its (d, k) basis
+    # and the stored rows in its coordinates, (G, k).
+    basis: np.ndarray | None = None
+    projected: np.ndarray | None = None
 
     def rows(self, positions: np.ndarray) -> np.ndarray:
         """Centroids of the given pool positions."""
         return self.vectors[self.slot[positions]]
 
+    def products(self, positions: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """(len(positions), len(vectors)) products of the given pool positions' centroids with
+        `vectors`, which must be blends of anchors (they lie in the anchors' subspace, up to
+        ~1e-2 of their norm): taken in that subspace when there is one, off by
+        |c_res|·|v_res| (~1e-5, on lfw-mix at most ~1e-4) for about a fifth of the arithmetic
+        and of the centroids read."""
+        if self.projected is None:
+            return self.rows(positions) @ vectors.T
+        return self.projected[self.slot[positions]] @ (vectors @ self.basis).T
+
     def nearest(self, direction: np.ndarray, count: int, scan_rows: int) -> np.ndarray:
         """Pool positions of (about) the `count` centroids closest to `direction`, reading the
-        nearest clusters until at least `scan_rows` rows (everything for small pools)."""
+        nearest clusters until at least `scan_rows` rows (everything for small pools). A blend
+        of anchors (the posterior mean) is scanned in their subspace (`products`): a scan of
+        16k rows read 33 MB of 512-d centroids, ~3 ms, and reads 6 MB there."""
         g = len(self.vectors)
         if g <= 2 * scan_rows:
             parts = [(0, g)]
@@ -46,13 +62,17 @@ class CentroidTable:
                 if total >= scan_rows:
                     break
         slots = np.concatenate([np.arange(a, b) for a, b in parts])
-        scores = np.concatenate([self.vectors[a:b] @ direction for a, b in parts])
+        rows, along = ((self.vectors, direction) if self.projected is None
+                       else (self.projected, direction @ self.basis))
+        scores = np.concatenate([rows[a:b] @ along for a, b in parts])
         count = min(count, len(scores) - 1)
         best = np.argpartition(-scores, count)[:count]
         return self.position[slots[best]]
 
 
-def centroid_table(pool: Pool, sample_size: int, seed: int) -> CentroidTable:
+def centroid_table(pool: Pool, sample_size: int, seed: int,
+                   basis: np.ndarray | None = None) -> CentroidTable:
+    """The pool's table; with the anchors' subspace `basis` (d, k), also its rows there."""
     index = pool.index
     rows = pool.celeb_rows
     labels = np.asarray(index.clusters[rows])
@@ -72,4 +92,14 @@ def centroid_table(pool: Pool, sample_size: int, seed: int) -> CentroidTable:
         sample = vectors[np.sort(picked)]
     else:
         sample = vectors
-    return CentroidTable(vectors, order, slot, bounds, normalize_rows(sums), sample)
+    projected = None
+    if basis is not None:
+        projected = np.empty((len(vectors), basis.shape[1]), dtype=np.float32)
+        for start in range(0, len(vectors), PROJECT_ROWS):
+            np.matmul(vectors[start:start + PROJECT_ROWS], basis,
+                      out=projected[start:start + PROJECT_ROWS])
+    return CentroidTable(vectors, order, slot, bounds, normalize_rows(sums), sample, basis,
+                         projected)
+
+
+PROJECT_ROWS = 8192  # rows projected per product: no 512-d temporary of the whole table
