@@ -165,6 +165,7 @@ class SpeedProbe:
         self.out = np.empty_like(self.x)
 
     def __call__(self) -> float:
+        np.exp(self.x, out=self.out)  # untimed: brings both arrays back into the cache
         started = time.perf_counter()
         np.exp(self.x, out=self.out)
         return (time.perf_counter() - started) / len(self.x) * 1e9

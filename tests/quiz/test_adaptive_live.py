@@ -186,11 +186,16 @@ def test_missing_foreign_or_broken_live_states_are_recomputed(facelike_pool):
     heaviest = honest.ids[np.argsort(-honest.weights[: len(honest.ids)])[:50]]
     other = np.setdiff1d(np.arange(len(model.log_prior)), heaviest)
     foreign = through_json(live_state(model, history[:10], other))
+    # What a process with no state shows (the played round was computed warm, whose
+    # likelihoods can differ from a cold recomputation's in the last bits: the BLAS rounds a
+    # round's anchor cosines differently in a product of one round's rows than of eleven's).
+    CACHE.clear()
+    fresh, _ = strategy.next_round_state(pool, history[:11], 8, round_rng(9, 11))
     for state in broken_live_states(foreign) + [other_states[10]]:
         assert live_from_state(model, state, history[:11]) is None, state
         CACHE.clear()
         faces, _ = strategy.next_round_state(pool, history[:11], 8, round_rng(9, 11), state)
-        assert faces == list(history[11].shown)
+        assert faces == fresh
 
 
 def check_service_keeps_the_live_set(service: QuizService, store: SessionStore) -> None:
