@@ -322,9 +322,23 @@ def test_displays_scored_in_the_anchors_subspace_show_the_faces_the_exact_scores
     cfg = get_strategy("adaptive").cfg
     model = adaptive_model(pool, cfg)
     exact = replace(model, anchor_projection=None)  # the display's 512-d path
+    # The hypotheses' cosines with faces are within |x_res|·|v_res| of the exact ones.
     post = posterior(model, [], index.embeddings, cfg, refined=False)
-    vectors = particle_vectors(model, post, np.arange(50), projected=True)
+    particles = np.arange(0, len(post.weights), 97)
+    vectors = particle_vectors(model, post, particles, projected=True)
     assert vectors.shape[1] == model.anchor_projection.dims < 128
+    full = particle_vectors(model, post, particles)
+    x = np.asarray(index.embeddings[::5], dtype=np.float32)
+    basis = model.anchor_projection.basis
+
+    def residual(v):
+        return np.linalg.norm(v - (v @ basis) @ basis.T, axis=1)
+
+    error = np.abs((x @ basis) @ vectors.T - x @ full.T)
+    assert np.all(error <= residual(x)[:, None] * residual(full)[None, :] + 1e-5)
+    # And the rounds show the same faces. (In the order they were chosen in, two faces can
+    # swap where their information ties to ~1e-6, which the BLAS's thread count decides;
+    # a round shows its faces in a random order anyway.)
     history: list[RoundRecord] = []
     rng = np.random.default_rng(6)
     for r in range(8):  # from round 5 on past the information bound: blend samples join
@@ -334,7 +348,7 @@ def test_displays_scored_in_the_anchors_subspace_show_the_faces_the_exact_scores
         shown = [informative_round(m, post, index.embeddings, pool.celeb_rows,
                                    shown_celebs(pool, history), 4, round_rng(9, r), cfg,
                                    diffs=diffs) for m in (model, exact)]
-        assert shown[0] == shown[1]
+        assert sorted(shown[0]) == sorted(shown[1])
         history.append(RoundRecord(tuple(shown[0]), shown[0][int(rng.integers(4))]))
 
 
