@@ -39,7 +39,7 @@ class CentroidTable:
         """(len(positions), len(vectors)) products of the given pool positions' centroids with
         `vectors`, which must be blends of anchors (they lie in the anchors' subspace, up to
         ~1e-2 of their norm): taken in that subspace when there is one, off by
-        |c_res|·|v_res| (~1e-5, on lfw-mix at most ~1e-4) for about a fifth of the arithmetic
+        |c_res|·|v_res| (~1e-5, on lfw-mix at most ~2e-4) for about a fifth of the arithmetic
         and of the centroids read."""
         if self.projected is None:
             return self.rows(positions) @ vectors.T

@@ -135,7 +135,7 @@ def without(rows: np.ndarray, avoid: set[int]) -> np.ndarray:
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
-    """np.unique(values) for a few hundred integers, in a third of its time on numpy 2."""
+    """np.unique(values) for a few hundred integers, in about half its time on numpy 2."""
     values = np.sort(values)
     first = np.empty(len(values), dtype=bool)
     first[:1] = True
