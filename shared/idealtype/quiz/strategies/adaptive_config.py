@@ -63,12 +63,12 @@ class AdaptiveConfig:
     sampled_particles: int = 256
     max_candidates: int = 160
     # Faces chosen from all candidates; later ones from a shortlist of the `late_candidates`
-    # that added most at the step before (adaptive_display.greedy_informative_set). 3 instead
-    # of 4 (the 4th face of an N=4 round from the shortlist; paired, LFW, N=4 M=10, 2,000
-    # users per cell): type precision@7 −0.001 ±0.004 (β=20) / −0.001 ±0.004 (β=∞), target
-    # hit@7 β=20 +0.005 ±0.007, "none" at the top 10% type β=∞ +0.000 ±0.004 (1,000); next
-    # rounds with "none" offered at 100k, interleaved: median 0.93x, p95 0.96x.
-    shortlist_after: int = 3
+    # that added most at the step before (adaptive_display.greedy_informative_set). 3 (the 4th
+    # face of an N=4 round from the shortlist) saved ~7% of a next round at 100k ("none"
+    # offered, interleaved: median 0.93x, p95 0.96x) but cost type precision@7 at β=20:
+    # −0.0031 ±0.0024 (paired, LFW, N=4 M=10, 6,000 users; 2,000 for the other cells: β=∞
+    # −0.001 ±0.004, target hit@7 β=20 +0.005 ±0.007, "none" at the top 10% +0.000 ±0.004).
+    shortlist_after: int = 4
     late_candidates: int = 48
     exploration_people: int = 24
     near_mean_people: int = 32
