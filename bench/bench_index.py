@@ -157,8 +157,8 @@ class SpeedProbe:
     (~30 µs), taken just before a timed request. On a shared VM the same work can take up to
     ~1.7x as long from one second to the next with no steal time counted (another tenant on
     the core's other hyperthread, clock changes: on the AVX2 VM an exp of 300,000 floats took
-    0.42 to 0.73 ms, averaged second by second), and a p95 over minutes mixes those seconds in. The probe says
-    which requests ran while the core was at its full speed."""
+    0.42 to 0.73 ms, averaged second by second), and a p95 over minutes mixes those seconds
+    in. The probe says which requests ran while the core was at its full speed."""
 
     def __init__(self, size: int = 16_384):
         self.x = np.random.default_rng(0).random(size, dtype=np.float32)

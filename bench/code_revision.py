@@ -6,8 +6,10 @@ it loads its own index and keeps its own caches."""
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import io
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -26,6 +28,7 @@ def served_code_at(revision: str) -> SimpleNamespace:
     archive = subprocess.run(["git", "archive", commit, "shared/idealtype"], cwd=REPO,
                              check=True, capture_output=True).stdout
     root = Path(tempfile.mkdtemp(prefix="idealtype-rev-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(root, filter="data")
     name = f"idealtype_at_{commit}"

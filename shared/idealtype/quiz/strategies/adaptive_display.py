@@ -29,8 +29,7 @@ def particle_vectors(model: AdaptiveModel, post: Posterior, particles: np.ndarra
     particles are stored as blends, continuous samples as vectors); `projected`: anchor
     particles only, in the coordinates of the anchors' subspace (model.anchor_projection)."""
     if projected:
-        return np.einsum("pj,pjd->pd", post.coefs[particles],
-                         model.anchor_projection.projected[post.components[particles]])
+        return blend_vectors(model, post.components[particles], post.coefs[particles], True)
     n_anchor = len(post.components)
     out = np.empty((len(particles), model.anchor_vectors.shape[1]), dtype=np.float32)
     blend = particles < n_anchor
@@ -40,9 +39,12 @@ def particle_vectors(model: AdaptiveModel, post: Posterior, particles: np.ndarra
     return out
 
 
-def blend_vectors(model: AdaptiveModel, components: np.ndarray, coefs: np.ndarray) -> np.ndarray:
-    """(len(components), d) unit vectors of blends of anchors."""
-    return np.einsum("pj,pjd->pd", coefs, model.anchor_vectors[components])
+def blend_vectors(model: AdaptiveModel, components: np.ndarray, coefs: np.ndarray,
+                  projected: bool = False) -> np.ndarray:
+    """(len(components), d) unit vectors of blends of anchors; `projected`: in the coordinates
+    of the anchors' subspace (model.anchor_projection)."""
+    anchors = model.anchor_projection.projected if projected else model.anchor_vectors
+    return np.einsum("pj,pjd->pd", coefs, anchors[components])
 
 
 def anchor_people(model: AdaptiveModel, post: Posterior, particles: np.ndarray) -> np.ndarray:

@@ -92,14 +92,6 @@ def centroid_table(pool: Pool, sample_size: int, seed: int,
         sample = vectors[np.sort(picked)]
     else:
         sample = vectors
-    projected = None
-    if basis is not None:
-        projected = np.empty((len(vectors), basis.shape[1]), dtype=np.float32)
-        for start in range(0, len(vectors), PROJECT_ROWS):
-            np.matmul(vectors[start:start + PROJECT_ROWS], basis,
-                      out=projected[start:start + PROJECT_ROWS])
+    projected = None if basis is None else vectors @ basis
     return CentroidTable(vectors, order, slot, bounds, normalize_rows(sums), sample, basis,
                          projected)
-
-
-PROJECT_ROWS = 8192  # rows projected per product: no 512-d temporary of the whole table
