@@ -77,6 +77,33 @@ def test_a_blend_never_holds_the_same_person_twice():
     np.testing.assert_allclose(np.sort(pairs, axis=1)[:, -2:], 2 ** -0.5, atol=1e-6)
 
 
+def test_over_many_candidates_each_step_takes_its_products_in_d_dimensions(monkeypatch):
+    """Where a G × G table would cost more than the steps' own products (the cheating reference
+    samples the whole pool), each step takes them with the blend itself: the same numbers as
+    the tables give, and samples that still explain the picks."""
+    rng = np.random.default_rng(0)
+    people = np.vstack([unit(rng.normal(size=(30, 16))), np.zeros((1, 16), np.float32)])
+    flat = rng.normal(size=(9, 16)).astype(np.float32)
+    others = rng.integers(0, 31, size=(7, 2))  # row 30: nobody
+    dc = flat @ people[:30].T
+    direct = blend_gibbs.step_products(people, flat, dc, direct=True)(others)
+    tables = blend_gibbs.step_products(people, flat, dc, direct=False)(others)
+    for mine, theirs in zip(direct, tables, strict=True):
+        np.testing.assert_allclose(mine, theirs, atol=1e-5)
+    used = []
+    real = blend_gibbs.step_products
+    monkeypatch.setattr(blend_gibbs, "step_products",
+                        lambda *a, direct: used.append(direct) or real(*a, direct=direct))
+    people, ideal, faces, history = quiz(0)
+    diffs = pick_differences(history, faces)
+    # 4 sweeps × 3 slots × 4 chains = 48 < 60 candidates: the direct products.
+    samples = gibbs_blends(people, diffs, 60.0, 0.05, (3,), 4, 4, 2, np.random.default_rng(0))
+    prior = gibbs_blends(people, diffs[:0], 60.0, 0.05, (3,), 4, 4, 2, np.random.default_rng(0))
+    assert used == [True]
+    assert agreement(samples, faces, history) > 0.75 > agreement(prior, faces, history)
+    assert (samples @ ideal).mean() > (prior @ ideal).mean() + 0.4
+
+
 def test_the_samples_are_a_function_of_the_seed():
     people, _, faces, history = quiz(7)
     diffs = pick_differences(history, faces)

@@ -1,8 +1,9 @@
 """`reference-triples`: a ceiling for the `type` protocol, not a product (never served).
 
 It cheats: it knows the simulator's prior — the ideal is the normalized equal-weight blend of
-exactly three distinct pool people — and the simulator's Luce β. Its posterior is a Gibbs
-sampler (several chains) over such triples given every pick; each round shows the faces with
+exactly three distinct pool people — and the simulator's Luce β. Its posterior is the served
+Gibbs sampler (blend_gibbs.py, several chains) over such triples of the whole pool given every
+pick, from the first round on; each round shows the faces with
 the most mutual information between the pick and its samples (the served `adaptive`'s greedy
 set search); it recommends the people most often in the top 1% liked set over its samples.
 How high type precision@7 can go with this is how much room the served strategy has left.
@@ -25,12 +26,11 @@ from ..quiz.strategies.adaptive_display import greedy_informative_set
 from ..quiz.strategies.base import (
     RoundRecord,
     Strategy,
-    face_rounds,
-    picked_rows,
     random_images_of,
     sample_unused,
     shown_celebs,
 )
+from ..quiz.strategies.blend_gibbs import gibbs_blends, pick_differences
 from .protocols import liked_count
 
 # β = ∞ (a perfect chooser) as a likelihood: a steep softmax plus a lapse floor, so one pick
@@ -70,81 +70,6 @@ def pool_centroids(pool: Pool) -> np.ndarray:
                      lambda p: np.ascontiguousarray(p.index.centroids[p.celeb_rows], dtype=np.float32))
 
 
-def pick_differences(
-    embeddings: np.ndarray, history: Sequence[RoundRecord]
-) -> tuple[np.ndarray, np.ndarray]:
-    """For the rounds with a face picked: (R, n_max, d) picked face minus each shown face, and
-    (R, n_max) True where the slot holds a shown face (rounds may show different numbers of
-    faces). The reference models forced choices: it leaves "none of these" answers out."""
-    rounds = face_rounds(history)
-    n_max = max(len(r.shown) for r in rounds)
-    diff = np.zeros((len(rounds), n_max, embeddings.shape[1]), dtype=np.float32)
-    valid = np.zeros((len(rounds), n_max), dtype=bool)
-    for i, r in enumerate(rounds):
-        shown = embeddings[list(r.shown)]
-        diff[i, : len(shown)] = embeddings[r.picked] - shown
-        valid[i, : len(shown)] = True
-    return diff, valid
-
-
-def gibbs_triples(
-    centroids: np.ndarray,
-    diff: np.ndarray,
-    valid: np.ndarray,
-    cfg: ReferenceConfig,
-    sweeps: int,
-    keep: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """(keep × chains, people) pool positions: Gibbs samples of the blended people given the picks.
-
-    Each step redraws one person of every chain from its exact conditional over the whole pool:
-    P(pick | blend) = (1−ε)·softmax_β(cos(shown, blend))[pick] + ε/n, with the softmax written
-    as 1 / Σ_i exp(−β·(cos(pick) − cos(shown_i))) so a step costs one exp per (shown face,
-    candidate person, chain)."""
-    g, people, chains = len(centroids), cfg.people, cfg.chains
-    beta, eps = np.float32(cfg.likelihood_beta), cfg.likelihood_lapse
-    def prior_draw() -> np.ndarray:
-        return np.stack([rng.choice(g, people, replace=False) for _ in range(chains)])
-
-    # (The chains' start is drawn even without picks: the committed ceiling run used that
-    # rng sequence.)
-    state = prior_draw()
-    if len(diff) == 0:  # no picks: the posterior is the prior
-        return np.concatenate([prior_draw() for _ in range(keep)])
-    # cos(pick) − cos(shown_i) = (Δ_i·c + Δ_i·s) / |c + s| for candidate c and the others' sum s.
-    diff_c = np.einsum("rnd,gd->rng", diff, centroids)  # (R, n, G)
-    diff_c[~valid] = np.inf  # padded slots: exp(−∞) = 0
-    floor = np.float32(eps) / valid.sum(1).astype(np.float32)  # (R,)
-    chain_ix = np.arange(chains)[:, None]
-    samples = []
-    for sweep in range(sweeps):
-        for slot in range(people):
-            others = np.delete(state, slot, axis=1)  # (K, people-1)
-            s = centroids[others].sum(1)  # (K, d)
-            norm2 = 1.0 + (s * s).sum(1)[None, :] + 2.0 * (centroids @ s.T)  # (G, K)
-            scale = -beta / np.sqrt(np.maximum(norm2, 1e-6))
-            diff_s = np.einsum("rnd,kd->rnk", diff, s)  # (R, n, K)
-            z = diff_c[..., None] + diff_s[:, :, None, :]  # (R, n, G, K)
-            z *= scale
-            np.minimum(z, 80.0, out=z)  # a face far better than the pick: p ≈ 0 either way
-            p_pick = 1.0 / np.exp(z, out=z).sum(1)  # (R, G, K)
-            loglik = np.log((1 - eps) * p_pick + floor[:, None, None]).sum(0)  # (G, K)
-            loglik[others, chain_ix] = -np.inf  # the blended people are distinct
-            loglik -= loglik.max(0)
-            weights = np.cumsum(np.exp(loglik), axis=0)
-            u = rng.random(chains) * weights[-1]
-            state[:, slot] = np.minimum((weights < u[None, :]).sum(0), g - 1)
-        if sweep >= sweeps - keep:
-            samples.append(state.copy())
-    return np.concatenate(samples)
-
-
-def blend_vectors(centroids: np.ndarray, triples: np.ndarray) -> np.ndarray:
-    w = centroids[triples].sum(1)
-    return w / np.linalg.norm(w, axis=1, keepdims=True)
-
-
 class ReferenceTriplesStrategy(Strategy):
     """Evaluation only: resolved by name in `evaluation.strategies`, deliberately not `@register`ed."""
 
@@ -160,13 +85,12 @@ class ReferenceTriplesStrategy(Strategy):
         rng: np.random.Generator,
     ) -> np.ndarray:
         """(samples, d) unit blend vectors drawn from the posterior given `history`."""
-        centroids = pool_centroids(pool)
-        if picked_rows(history):
-            diff, valid = pick_differences(np.asarray(pool.index.embeddings), history)
-        else:
-            diff, valid = np.zeros((0, 0, centroids.shape[1]), np.float32), np.zeros((0, 0), bool)
-        triples = gibbs_triples(centroids, diff, valid, self.cfg, sweeps, keep, rng)
-        return blend_vectors(centroids, triples)
+        # The served sampler's (blend_gibbs.py), over the whole pool and the simulator's blends
+        # of exactly `people` people; it leaves "none of these" answers out.
+        cfg = self.cfg
+        return gibbs_blends(pool_centroids(pool), pick_differences(history, pool.index.embeddings),
+                            cfg.likelihood_beta, cfg.likelihood_lapse, (cfg.people,), cfg.chains,
+                            sweeps, keep, rng)
 
     def next_round(
         self, pool: Pool, history: Sequence[RoundRecord], choices: int, rng: np.random.Generator
