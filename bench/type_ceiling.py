@@ -13,7 +13,8 @@ two cores; the first U simulated users are the same whatever --users.
 The index (built from the LFW gallery with `idealtype build`) comes from --index or
 $IDEALTYPE_LFW_INDEX. Writes bench/results/type_ceiling.{json,md} unless --out says otherwise;
 the committed runs are bench/results/type_ceiling_500users_{inf,20}.{json,md} (--users 500,
-one β each, e.g. `--betas 20 --out bench/results/type_ceiling_500users_20`; ~45-50 minutes).
+one β each, e.g. `--betas 20 --out bench/results/type_ceiling_500users_20`; ~70 minutes
+with both at once on this machine's two cores).
 """
 
 from __future__ import annotations
