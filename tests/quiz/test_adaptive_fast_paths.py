@@ -301,6 +301,11 @@ def low_rank_index(tmp_path, n_celebs: int = 600, rank: int = 40):
     return load_index(store)
 
 
+def subspace_residual(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Norm of each row's part outside the subspace spanned by `basis`'s orthonormal columns."""
+    return np.linalg.norm(vectors - (vectors @ basis) @ basis.T, axis=1)
+
+
 def test_low_rank_anchor_cosines_stay_within_their_residual_bound(tmp_path):
     index = low_rank_index(tmp_path)
     model = adaptive_model(Pool(index), get_strategy("adaptive").cfg)
@@ -309,8 +314,7 @@ def test_low_rank_anchor_cosines_stay_within_their_residual_bound(tmp_path):
     faces = np.arange(0, index.n_images, 3)
     x = np.asarray(index.embeddings[faces], dtype=np.float32)
     exact = x @ model.anchor_vectors.T
-    residual = np.linalg.norm(x - (x @ projection.basis) @ projection.basis.T, axis=1)
-    bound = residual[:, None] * projection.residual_norms[None, :] + 1e-5
+    bound = subspace_residual(x, projection.basis)[:, None] * projection.residual_norms[None, :] + 1e-5
     error = np.abs(anchor_cosines(model, faces, index.embeddings) - exact)
     assert np.all(error <= bound)
     assert error.max() > 0  # the subspace path was taken (not the exact product)
@@ -330,12 +334,9 @@ def test_displays_scored_in_the_anchors_subspace_show_the_faces_the_exact_scores
     full = particle_vectors(model, post, particles)
     x = np.asarray(index.embeddings[::5], dtype=np.float32)
     basis = model.anchor_projection.basis
-
-    def residual(v):
-        return np.linalg.norm(v - (v @ basis) @ basis.T, axis=1)
-
     error = np.abs((x @ basis) @ vectors.T - x @ full.T)
-    assert np.all(error <= residual(x)[:, None] * residual(full)[None, :] + 1e-5)
+    bound = subspace_residual(x, basis)[:, None] * subspace_residual(full, basis)[None, :] + 1e-5
+    assert np.all(error <= bound)
     # And the rounds show the same faces. (In the order they were chosen in, two faces can
     # swap where their information ties to ~1e-6, which the BLAS's thread count decides;
     # a round shows its faces in a random order anyway.)
@@ -365,10 +366,8 @@ def test_results_ranked_in_the_anchors_subspace_are_the_exact_ones(tmp_path, see
     people = np.arange(0, len(pool.celeb_rows), 7)
     vectors = normalize_rows(table.rows(people[:30]) + table.rows(people[30:60]))
     error = np.abs(table.products(people, vectors) - exact.table.products(people, vectors))
-    def residual(x):
-        return np.linalg.norm(x - (x @ table.basis) @ table.basis.T, axis=1)
-
-    bound = residual(table.rows(people))[:, None] * residual(vectors)[None, :] + 1e-5
+    bound = (subspace_residual(table.rows(people), table.basis)[:, None]
+             * subspace_residual(vectors, table.basis)[None, :] + 1e-5)
     assert 0 < error.max() and np.all(error <= bound)
     history = played(pool, 4, 10, seed)
     post = posterior(model, history, index.embeddings, cfg)
