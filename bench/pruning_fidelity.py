@@ -1,15 +1,20 @@
 """What the `adaptive` posterior's live-set pruning (adaptive_live.prune) costs in fidelity: for
-simulated quizzes played with a given `likelihood_budget`, the posterior mass that the pruned
+simulated quizzes played with a given likelihood budget (`forced_likelihood_budget`, or
+`likelihood_budget` for quizzes that offer "none of these"), the posterior mass that the pruned
 particles hold in the unpruned posterior after the last pick, and whether the 7 recommendations
 change. A smaller budget makes cold requests cheaper (fewer particles to recompute); this is
 the other side of that trade.
 
 Quizzes: simulated people (Luce, β ∈ --betas, an ideal drawn from the pool's people), forced
 choices, played with the served strategy at the given budget; each is then scored with that
-budget and with no pruning at all (every particle), from an empty likelihood cache.
+budget and with no pruning at all (every particle), from an empty likelihood cache. With
+--offer-none SHARE every round offers "none of these", as the site's quizzes do (their pruning
+counts each round as DECLINABLE_EXTRA_FACES more faces), and the people have a bar at the top
+SHARE of the pool (0: no bar, they never answer none).
 
     .venv/bin/python bench/pruning_fidelity.py [--index DIR] [--budgets 300000,1000000]
-        [--choices 4] [--rounds 10] [--quizzes 5] [--betas inf,20,10] [--out PATH]
+        [--choices 4] [--rounds 10] [--quizzes 5] [--betas inf,20,10] [--offer-none SHARE]
+        [--out PATH]
 
 The index (built from the LFW gallery with `idealtype build`) comes from --index or
 $IDEALTYPE_LFW_INDEX. Writes bench/results/pruning_fidelity.json unless --out says otherwise.
@@ -31,7 +36,7 @@ import numpy as np
 from bench_index import RESULTS, has_index, write_report
 
 from idealtype.blobstore import open_store
-from idealtype.evaluation.users import Chooser, luce
+from idealtype.evaluation.users import Chooser, luce, offered_none
 from idealtype.index_format import load_index
 from idealtype.quiz.pool import Pool
 from idealtype.quiz.strategies import RoundRecord, round_rng
@@ -46,7 +51,8 @@ def quiz_fidelity(pool: Pool, strategy: AdaptiveStrategy, history: list[RoundRec
     """The pruned posterior after `history` against the unpruned one."""
     cfg, rows = strategy.cfg, pool.celeb_rows
     model = adaptive_model(pool, cfg)
-    everything = dataclasses.replace(cfg, prune_gap=math.inf, likelihood_budget=10**12)
+    everything = dataclasses.replace(cfg, prune_gap=math.inf, likelihood_budget=10**12,
+                                     forced_likelihood_budget=10**12)
     CACHE.clear()
     pruned = posterior(model, history, pool.index.embeddings, cfg)
     CACHE.clear()
@@ -60,9 +66,14 @@ def quiz_fidelity(pool: Pool, strategy: AdaptiveStrategy, history: list[RoundRec
             "lost_max": float(full.weights[lost].max(initial=0.0)), "same_7": same}
 
 
-def run(pool: Pool, budget: int, beta: float, choices: int, rounds: int, quizzes: int) -> list[dict]:
-    strategy = AdaptiveStrategy(dataclasses.replace(DEFAULT, likelihood_budget=budget))
-    chooser = Chooser(luce(beta), pool.index.embeddings, 0)
+def run(pool: Pool, budget: int, beta: float, choices: int, rounds: int, quizzes: int,
+        bar: float | None = None) -> list[dict]:
+    """`bar`: None for forced quizzes, else rounds offer "none" to people with this bar."""
+    # The budget of the quizzes' kind (the other one is never used in them).
+    strategy = AdaptiveStrategy(dataclasses.replace(DEFAULT, likelihood_budget=budget,
+                                                    forced_likelihood_budget=budget))
+    person = luce(beta) if not bar else offered_none(beta, bar)
+    chooser = Chooser(person, pool.index.embeddings, 0, pool.index.centroids[pool.celeb_rows])
     rng = np.random.default_rng([5, choices, rounds])  # the same people for every budget
     out = []
     for q in range(quizzes):
@@ -70,7 +81,8 @@ def run(pool: Pool, budget: int, beta: float, choices: int, rounds: int, quizzes
         history: list[RoundRecord] = []
         for r in range(rounds):
             shown = strategy.next_round(pool, history, choices, round_rng(q, r))
-            history.append(RoundRecord(tuple(shown), chooser.choose(shown, ideal, rng)))
+            history.append(RoundRecord(tuple(shown), chooser.choose(shown, ideal, rng),
+                                       declinable=bar is not None))
         out.append(quiz_fidelity(pool, strategy, history))
         print(f"budget {budget} β={beta:g} quiz {q}: {out[-1]}", flush=True)
     return out
@@ -84,6 +96,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--quizzes", type=int, default=5)
     ap.add_argument("--betas", default="inf,20,10")
+    ap.add_argument("--offer-none", type=float, default=None, metavar="SHARE",
+                    help="rounds offer none of these; the people's bar share (0: no bar)")
     ap.add_argument("--out", type=Path, default=RESULTS / "pruning_fidelity.json")
     args = ap.parse_args()
     if not has_index(args.index, "--index"):
@@ -92,7 +106,8 @@ def main() -> int:
     cells = []
     for budget in (int(b) for b in args.budgets.split(",")):
         for beta in (float(b) for b in args.betas.split(",")):
-            quizzes = run(pool, budget, beta, args.choices, args.rounds, args.quizzes)
+            quizzes = run(pool, budget, beta, args.choices, args.rounds, args.quizzes,
+                          args.offer_none)
             lost = [q["lost_mass"] for q in quizzes]
             cells.append({"budget": budget, "beta": "inf" if math.isinf(beta) else beta,
                           "max_lost_mass": max(lost), "median_lost_mass": float(np.median(lost)),
@@ -102,7 +117,8 @@ def main() -> int:
                   f"max {cells[-1]['max_lost_mass']:.4f}, recommendations changed in "
                   f"{cells[-1]['changed_recommendations']} of {len(quizzes)}", flush=True)
     write_report(args.out, {"index": args.index, "pool_size": len(pool.celeb_rows),
-                            "choices": args.choices, "rounds": args.rounds, "cells": cells})
+                            "choices": args.choices, "rounds": args.rounds,
+                            "offer_none_bar": args.offer_none, "cells": cells})
     return 0
 
 

@@ -8,8 +8,12 @@ alone; on the same users the spread of a difference is what the change does to t
 (often ±0.01). This is how the README's "paired" numbers are measured.
 
     .venv/bin/python bench/quality_ab.py '{"pair_pool": 24}' --protocol type --beta 20
-        [--users 2000] [--none-bar 0.1] [--choices 4] [--rounds 10] [--seed 0]
+        [--users 2000] [--none-bar 0.1 | --offer-none] [--choices 4] [--rounds 10] [--seed 0]
         [--index DIR] [--out PATH]
+
+--none-bar SHARE: every round offers "none of these", and the person answers it when no face
+reaches their bar (the top SHARE of the pool). --offer-none: every round offers it, as the
+site's quizzes do, to people without a bar (they always pick a face).
 
 Both sides run at once in two processes. The index (built from the LFW gallery with
 `idealtype build`) comes from --index or $IDEALTYPE_LFW_INDEX.
@@ -50,7 +54,8 @@ def user_scores(index_location: str, changes: dict, args: argparse.Namespace) ->
     pool = Pool(index)
     population = make_population(args.protocol, index.centroids, pool.celeb_rows, args.users,
                                  args.seed)
-    user = offered_none(args.beta, args.none_bar) if args.none_bar else luce(args.beta)
+    user = (offered_none(args.beta, args.none_bar) if args.none_bar or args.offer_none
+            else luce(args.beta))
     chooser = Chooser(user, index.embeddings, args.seed, index.centroids[pool.celeb_rows])
     result = run_cell(AdaptiveStrategy(replace(DEFAULT, **changes)), pool, population, chooser,
                       choices=args.choices, rounds=args.rounds, seed=args.seed)
@@ -67,6 +72,8 @@ def main() -> int:
     parser.add_argument("--beta", type=float, default=math.inf, help="inf or a number")
     parser.add_argument("--none-bar", type=float, default=0.0,
                         help="offer 'none of these', used below the person's top share (0: forced)")
+    parser.add_argument("--offer-none", action="store_true",
+                        help="offer 'none of these' to people without a bar (they never use it)")
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--choices", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=10)
@@ -84,13 +91,15 @@ def main() -> int:
     diff = variant - served
     half = Z95 * float(diff.std(ddof=1)) / math.sqrt(len(diff))
     metric = f"type precision@{K}" if args.protocol == "type" else f"target hit@{K}"
-    user = f"'none of these' below the top {args.none_bar:g}" if args.none_bar else "forced"
+    user = (f"'none of these' below the top {args.none_bar:g}" if args.none_bar
+            else "'none of these' offered, never used" if args.offer_none else "forced")
     print(f"{metric}, β={args.beta:g}, {user}, N={args.choices} M={args.rounds}, "
           f"{args.users} users: served {served.mean():.4f}, variant {variant.mean():.4f}, "
           f"variant − served {diff.mean():+.4f} ±{half:.4f} (95%, paired); "
           f"{int((diff != 0).sum())} users scored differently")
     report = {"variant": changes, "protocol": args.protocol, "metric": metric,
               "beta": "inf" if math.isinf(args.beta) else args.beta, "none_bar": args.none_bar,
+              "offer_none": bool(args.none_bar or args.offer_none),
               "choices": args.choices, "rounds": args.rounds, "users": args.users,
               "seed": args.seed, "index": args.index,
               "served_mean": round(float(served.mean()), 4),

@@ -2,7 +2,7 @@
 kept in the quiz item between picks so a cold process computes the survivors only.
 
 - Pruning must not drop a particle that matters: against the same posterior without pruning,
-  on quizzes long enough for the cost budget to cut (N=8, M=20).
+  where the cost budget cuts (N=4, M=10 and N=8, M=20).
 - The state changes the cost, never the faces: warm, cold from the kept state and cold from
   scratch give the same faces; a missing, foreign or broken state is recomputed.
 - Both session stores keep it (DynamoDB against moto's server over HTTP), small."""
@@ -68,11 +68,17 @@ def test_prune_keeps_what_is_close_and_the_heaviest_within_the_budget():
     # Early (within budget): only the hopeless go.
     keep = prune(score, 1, 4, cfg)
     assert keep.tolist() == np.flatnonzero(score >= np.exp(-cfg.prune_gap)).tolist()
-    # Late in a big quiz: the heaviest, down to the budget.
-    rounds_done, choices = 19, 8
-    cap = cfg.likelihood_budget // ((rounds_done + 1) * (choices - 1))
+    # Later in a big quiz: the heaviest, down to the budget...
+    rounds_done, choices = 4, 8
+    cap = cfg.forced_likelihood_budget // ((rounds_done + 1) * (choices - 1))
+    assert cfg.support < cap < len(score)
     keep = prune(score, rounds_done, choices, cfg)
     assert cfg.support <= len(keep) <= cap and 123 in keep
+    assert score[keep].min() >= np.delete(score, keep).max()
+    # ... but never fewer than the posterior's support, whatever the budget.
+    assert cfg.forced_likelihood_budget // (20 * 7) < cfg.support
+    keep = prune(score, 19, 8, cfg)
+    assert len(keep) == cfg.support and 123 in keep
     assert score[keep].min() >= np.delete(score, keep).max()
     # Nearly everything close: nothing goes (not worth re-laying out the particles).
     flat = np.ones(30_000)
@@ -80,27 +86,34 @@ def test_prune_keeps_what_is_close_and_the_heaviest_within_the_budget():
     assert len(prune(flat, 1, 4, cfg)) == 30_000
 
 
+@pytest.mark.parametrize("choices,rounds", [(4, 10), (8, 20)])
 @pytest.mark.parametrize("seed,people,beta", [(1, 1, np.inf), (2, 3, np.inf), (3, 3, 20.0),
                                               (4, 2, 20.0)])
-def test_pruning_drops_no_particle_that_matters(facelike_pool, seed, people, beta):
-    """Against the posterior of every particle (no pruning), at N=8, M=20 where the cost
-    budget cuts: the particles pruned held < 1% of its mass and none > 1e-3 on its own; the
-    recommendations are the same."""
+def test_pruning_drops_no_particle_that_matters(facelike_pool, seed, people, beta, choices,
+                                                rounds):
+    """Against the posterior of every particle (no pruning), where the cost budget cuts: the
+    recommendations are the same. At N=4 M=10 (the goals' shape) the particles pruned also
+    held < 1% of its mass and none > 1e-3 on its own. At N=8 M=20 the budget cuts to the
+    posterior's support from round 6 on and 14 more rounds of 8 faces favour some particles
+    it dropped (here up to ~11% of the mass, on LFW up to ~50%), which the paired LFW
+    evaluation found to cost no precision (README, "Cold next rounds")."""
     pool = facelike_pool
     strategy = get_strategy("adaptive")
     cfg = strategy.cfg
-    everything = dataclasses.replace(cfg, prune_gap=np.inf, likelihood_budget=10**12)
+    everything = dataclasses.replace(cfg, prune_gap=np.inf, likelihood_budget=10**12,
+                                     forced_likelihood_budget=10**12)
     model = adaptive_model(pool, cfg)
-    history, _ = play(pool, 8, 20, seed, people, beta)
+    history, _ = play(pool, choices, rounds, seed, people, beta)
     CACHE.clear()
     pruned = posterior(model, history, pool.index.embeddings, cfg)
     CACHE.clear()
     full = posterior(model, history, pool.index.embeddings, everything)
     assert full.live is None and pruned.live is not None
-    # The budget did cut (the test is about that case): fewer than half the particles live.
+    # Pruning did cut (the test is about that case): fewer than half the particles live.
     assert len(pruned.live) < len(model.log_prior) / 2
-    lost = ~np.isin(full.ids, pruned.live)
-    assert full.weights[lost].sum() < 0.01 and (full.weights[lost].max(initial=0) < 1e-3)
+    if choices == 4:
+        lost = ~np.isin(full.ids, pruned.live)
+        assert full.weights[lost].sum() < 0.01 and (full.weights[lost].max(initial=0) < 1e-3)
     rows = pool.celeb_rows
     assert (recommend_from(model, rank_basis(model, pruned, rows, cfg), rows, 7, cfg)[0].tolist()
             == recommend_from(model, rank_basis(model, full, rows, cfg), rows, 7, cfg)[0].tolist())
@@ -111,7 +124,8 @@ def test_configurations_that_prune_differently_do_not_share_cached_likelihoods(f
     all) must compute its own live set, not reuse the one the served config left there."""
     pool = facelike_pool
     cfg = get_strategy("adaptive").cfg
-    everything = dataclasses.replace(cfg, prune_gap=np.inf, likelihood_budget=10**12)
+    everything = dataclasses.replace(cfg, prune_gap=np.inf, likelihood_budget=10**12,
+                                     forced_likelihood_budget=10**12)
     model = adaptive_model(pool, cfg)
     history, _ = play(pool, 8, 20, seed=2)
     CACHE.clear()

@@ -221,14 +221,17 @@ def test_how_choosy_a_person_is_is_learned(pool):
 
 def test_rounds_that_offered_none_count_as_costlier_in_the_pruning_budget():
     """A cold request's work is bounded by the live set: a round that offered "none of these"
-    costs as much as a forced one with DECLINABLE_EXTRA_FACES more faces."""
+    costs as much as a forced one with DECLINABLE_EXTRA_FACES more faces, against its own
+    budget (forced rounds have a smaller one, adaptive_config.forced_likelihood_budget)."""
     cfg = ADAPTIVE.cfg
     score = np.linspace(1.0, 0.5, 28_600)  # nothing hopeless
-    assert len(prune(score, 5, 4, cfg)) == len(score)  # forced N=4: never capped
-    kept = prune(score, 5, 4, cfg, declinable=True)
-    cap = cfg.likelihood_budget // (6 * (3 + DECLINABLE_EXTRA_FACES))
-    assert len(kept) == max(cfg.support, cap * 7 // 8) < len(score)
-    np.testing.assert_array_equal(kept, np.arange(len(kept)))  # the heaviest
+    for declinable, budget, per_round in ((False, cfg.forced_likelihood_budget, 3),
+                                          (True, cfg.likelihood_budget, 3 + DECLINABLE_EXTRA_FACES)):
+        assert len(prune(score, 1, 4, cfg, declinable)) == len(score)  # not capped yet
+        kept = prune(score, 5, 4, cfg, declinable)
+        cap = budget // (6 * per_round)
+        assert len(kept) == max(cfg.support, cap * 7 // 8) < len(score)
+        np.testing.assert_array_equal(kept, np.arange(len(kept)))  # the heaviest
 
 
 def test_displays_count_none_as_an_answer_only_where_a_bar_can_be_met():

@@ -52,20 +52,22 @@ def prune(score: np.ndarray, rounds_done: int, choices: int, cfg: AdaptiveConfig
        (posterior.support), so such a particle would have to gain ~15 nats on the best one
        in the remaining rounds before it could show up at all.
     2. Within the cost budget: the next request computes rounds_done + 1 rounds over the
-       survivors, (rounds_done + 1)·(choices − 1)·survivors terms; above `likelihood_budget`
-       the heaviest survivors are kept (never fewer than `cfg.support`). Only long quizzes
-       with many faces reach it (N=8, M=20: from round 5 on, down to the top ~6,200 of
-       30,000 in the last rounds; N=6, M=15: from round 7, down to ~11,700; never at N=4,
-       M=10), and it keeps at least the posterior's support, the `cfg.support` heaviest
-       particles that displays and recommendations use. On LFW, in 20 simulated quizzes
-       (N=8, M=20 and N=6, M=15), the particles it had dropped held at most 1.2% of the
-       unpruned posterior's mass at the end (median ~0.003%), none more than 0.15%, and
-       no recommendation changed. Rounds that offered "none of these" (`declinable`) count
-       DECLINABLE_EXTRA_FACES more faces each: there the cap binds from round 3 at N=4.
+       survivors, (rounds_done + 1)·(choices − 1)·survivors terms; above the budget
+       (`likelihood_budget` after a round that offered "none of these", `declinable`,
+       which counts DECLINABLE_EXTRA_FACES more faces; `forced_likelihood_budget` after a
+       forced one) the heaviest survivors are kept, never fewer than the posterior's support
+       (the `cfg.support` heaviest particles, which displays and recommendations use). With
+       30,000 particles it cuts forced N=4, M=10 quizzes from round 3 on, to ~9,700 by
+       round 8, and N=8, M=20 ones to the support from round 6; quizzes that offer "none"
+       from round 3 (N=4), to ~8,800 by round 8. The particles it drops can gain later: on
+       LFW they held up to 2.9% of the unpruned posterior's mass after 10 rounds of 4 faces,
+       up to ~50% after 20 of 8 (bench/pruning_fidelity.py). Paired on the same simulated
+       people, that cost no precision (README, "Cold next rounds").
     A rule that would drop less than an eighth of the particles drops none."""
     keep = np.flatnonzero(score >= score.max() * np.exp(-cfg.prune_gap))
     per_round = max(choices - 1, 1) + (DECLINABLE_EXTRA_FACES if declinable else 0)
-    cap = cfg.likelihood_budget // ((rounds_done + 1) * per_round)
+    budget = cfg.likelihood_budget if declinable else cfg.forced_likelihood_budget
+    cap = budget // ((rounds_done + 1) * per_round)
     if len(keep) > cap:
         # To 7/8 of the cap, so the next rounds' (slowly shrinking) caps need no cut.
         # Deterministic for equal input: same scores in the same order give the same set.

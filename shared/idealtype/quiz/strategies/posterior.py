@@ -301,7 +301,7 @@ def history_likelihood(
     # Everything the live set and its likelihoods depend on besides the model: configurations
     # that prune differently (research variants, benches in one process) must not share them.
     keys, prefix = [], (model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares, cfg.prune_gap,
-                        cfg.likelihood_budget, cfg.support)
+                        cfg.likelihood_budget, cfg.forced_likelihood_budget, cfg.support)
     for r in rounds:  # the cache's key after each prefix of the rounds
         prefix = prefix + (r,)
         keys.append(prefix)
