@@ -96,7 +96,7 @@ def test_pruning_drops_no_particle_that_matters(facelike_pool, seed, people, bet
     held < 1% of its mass and none > 1e-3 on its own. At N=8 M=20 the budget cuts to the
     posterior's support from round 6 on and 14 more rounds of 8 faces favour some particles
     it dropped (here up to ~11% of the mass, on LFW up to ~50%), which the paired LFW
-    evaluation found to cost no precision (README, "Cold next rounds")."""
+    evaluation found to cost no precision (README, "A smaller budget for forced rounds")."""
     pool = facelike_pool
     strategy = get_strategy("adaptive")
     cfg = strategy.cfg

@@ -62,11 +62,12 @@ class AdaptiveConfig:
     # offered "none of these", and after forced ones. A forced quiz's posterior stays broad, so
     # without a cut a cold request recomputes all 30,000 particles (N=4 M=10: ~21 ms p95 at
     # 100k); 300k cuts them to ~9,700 by round 8 (17.7 ms, 13.9 at full speed), at no
-    # measured cost (paired, LFW, type precision@7: N=4 M=10 β=20 −0.0006 ±0.0068 on 6,000
-    # users; N=8 M=20 β=10 −0.006 ±0.014, β=20 +0.006 ±0.012 on 2,000). Rounds that offered
-    # "none" keep 1M: at 300k their quizzes go to the support from round 3, and people who
-    # never answer none lost type precision@7 −0.0065 ±0.0079 (β=20, 6,000) and −0.005 ±0.013
-    # (β=∞, 2,000). README, "Cold next rounds".
+    # significant cost (paired, LFW, type precision@7: N=4 M=10 β=20 −0.0006 ±0.0068, β=∞
+    # −0.0039 ±0.0065 on 6,000 users; N=8 M=20 β=10 −0.006 ±0.014, β=20 +0.006 ±0.012 on
+    # 2,000). Rounds that offered "none" keep 1M: at 300k their quizzes go to the support
+    # from round 3, and people who never answer none lost type precision@7 −0.0065 ±0.0079
+    # (β=20, 6,000) and −0.005 ±0.013 (β=∞, 2,000). README, "A smaller budget for forced
+    # rounds".
     likelihood_budget: int = 1_000_000
     forced_likelihood_budget: int = 300_000
     # Displays (adaptive_display.py)

@@ -62,7 +62,7 @@ def prune(score: np.ndarray, rounds_done: int, choices: int, cfg: AdaptiveConfig
        from round 3 (N=4), to ~8,800 by round 8. The particles it drops can gain later: on
        LFW they held up to 2.9% of the unpruned posterior's mass after 10 rounds of 4 faces,
        up to ~50% after 20 of 8 (bench/pruning_fidelity.py). Paired on the same simulated
-       people, that cost no precision (README, "Cold next rounds").
+       people, that cost no precision (README, "A smaller budget for forced rounds").
     A rule that would drop less than an eighth of the particles drops none."""
     keep = np.flatnonzero(score >= score.max() * np.exp(-cfg.prune_gap))
     per_round = max(choices - 1, 1) + (DECLINABLE_EXTRA_FACES if declinable else 0)
