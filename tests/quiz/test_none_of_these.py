@@ -224,7 +224,7 @@ def test_rounds_that_offered_none_count_as_costlier_in_the_pruning_budget():
     costs as much as a forced one with DECLINABLE_EXTRA_FACES more faces, against its own
     budget (forced rounds have a smaller one, adaptive_config.forced_likelihood_budget)."""
     cfg = ADAPTIVE.cfg
-    score = np.linspace(1.0, 0.5, 28_600)  # nothing hopeless
+    score = np.linspace(1.0, 0.5, 20_000)  # nothing hopeless; within both budgets at first
     for declinable, budget, per_round in ((False, cfg.forced_likelihood_budget, 3),
                                           (True, cfg.likelihood_budget, 3 + DECLINABLE_EXTRA_FACES)):
         assert len(prune(score, 1, 4, cfg, declinable)) == len(score)  # not capped yet

@@ -64,11 +64,16 @@ class AdaptiveConfig:
     # 100k); 300k cuts them to ~9,700 by round 8 (17.7 ms, 13.9 at full speed), at no
     # significant cost (paired, LFW, type precision@7: N=4 M=10 β=20 −0.0006 ±0.0068, β=∞
     # −0.0039 ±0.0065 on 6,000 users; N=8 M=20 β=10 −0.006 ±0.014, β=20 +0.006 ±0.012 on
-    # 2,000). Rounds that offered "none" keep 1M: at 300k their quizzes go to the support
-    # from round 3, and people who never answer none lost type precision@7 −0.0065 ±0.0079
-    # (β=20, 6,000) and −0.005 ±0.013 (β=∞, 2,000). README, "A smaller budget for forced
-    # rounds".
-    likelihood_budget: int = 1_000_000
+    # 2,000). Rounds that offered "none" (the site's) get 500k: N=4 quizzes are cut from the
+    # first round on and are at the support by round 6 (1M: from round 3, ~8,000 by round 9).
+    # At 100k, interleaved against 1M: cold next rounds 0.80x at the median, 0.87x at p95;
+    # warm ones 0.92x / 0.88x. Paired, LFW, N=4 M=10, 500k − 1M: type precision@7 β=20
+    # +0.0022 ±0.0077 (6,000 people who never answer none), β=∞ −0.0037 ±0.0129 (2,000),
+    # target hit@7 β=20 +0.0075 ±0.0198 (2,000), type β=∞ with a bar at the top 10% −0.0089
+    # ±0.0184 (1,000). 300k went to the support by round 3 and leaned lower (type β=20
+    # −0.0065 ±0.0079). README, "A smaller budget for forced rounds" and "A smaller budget
+    # for rounds that offer none".
+    likelihood_budget: int = 500_000
     forced_likelihood_budget: int = 300_000
     # Displays (adaptive_display.py)
     sampled_particles: int = 256

@@ -59,10 +59,11 @@ def prune(score: np.ndarray, rounds_done: int, choices: int, cfg: AdaptiveConfig
        (the `cfg.support` heaviest particles, which displays and recommendations use). With
        30,000 particles it cuts forced N=4, M=10 quizzes from round 3 on, to ~9,700 by
        round 8, and N=8, M=20 ones to the support from round 6; quizzes that offer "none"
-       from round 3 (N=4), to ~8,800 by round 8. The particles it drops can gain later: on
-       LFW they held up to 2.9% of the unpruned posterior's mass after 10 rounds of 4 faces,
-       up to ~50% after 20 of 8 (bench/pruning_fidelity.py). Paired on the same simulated
-       people, that cost no precision (README, "A smaller budget for forced rounds").
+       from round 1 (N=4), to the support by round 6. The particles it drops can gain
+       later: on LFW they held up to 2.9% of the unpruned posterior's mass after 10 forced
+       rounds of 4 faces, up to ~50% after 20 of 8 (bench/pruning_fidelity.py). Paired on
+       the same simulated people, that cost no precision (README, "A smaller budget for
+       forced rounds", "A smaller budget for rounds that offer none").
     A rule that would drop less than an eighth of the particles drops none."""
     keep = np.flatnonzero(score >= score.max() * np.exp(-cfg.prune_gap))
     per_round = max(choices - 1, 1) + (DECLINABLE_EXTRA_FACES if declinable else 0)
