@@ -69,8 +69,8 @@ class AdaptiveConfig:
     # At 100k, interleaved against 1M: cold next rounds 0.80x at the median, 0.87x at p95;
     # warm ones 0.92x / 0.88x. Paired, LFW, N=4 M=10, 500k − 1M: type precision@7 β=20
     # +0.0022 ±0.0077 (6,000 people who never answer none), β=∞ −0.0037 ±0.0129 (2,000),
-    # target hit@7 β=20 +0.0075 ±0.0198 (2,000), type β=∞ with a bar at the top 10% −0.0089
-    # ±0.0184 (1,000). 300k went to the support by round 3 and leaned lower (type β=20
+    # target hit@7 β=20 +0.0075 ±0.0198 (2,000), type β=∞ with a bar at the top 10% +0.0024
+    # ±0.0130 (2,000). 300k went to the support by round 3 and leaned lower (type β=20
     # −0.0065 ±0.0079). README, "A smaller budget for forced rounds" and "A smaller budget
     # for rounds that offer none".
     likelihood_budget: int = 500_000
