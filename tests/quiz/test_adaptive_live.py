@@ -98,8 +98,7 @@ def test_pruning_drops_no_particle_that_matters(facelike_pool, seed, people, bet
     faces favour some particles it dropped (on LFW up to ~50% of the mass): at least 6 of
     the 7 are the same. The paired LFW evaluation found those budgets to cost no precision
     (README, "A smaller budget for forced rounds", "Forced rounds at 150k"); what this
-    guards is the rule itself: pruning the lightest particles instead loses most of the
-    mass and most of the 7."""
+    guards is the rule itself: pruning the lightest particles instead fails every case."""
     pool = facelike_pool
     strategy = get_strategy("adaptive")
     cfg = strategy.cfg

@@ -29,9 +29,12 @@ from .adaptive_config import AdaptiveConfig
 from .adaptive_model import AdaptiveModel
 from .base import RoundRecord
 
-# Bump the number when the pruning rule or the encoding changes: older states are recomputed.
-# (A string: the result's state, adaptive_rank.STATE_FORMAT, is a number.)
-LIVE_FORMAT = "live/1"
+# Bump the number when the pruning rule, its budgets (AdaptiveConfig) or the encoding change:
+# older states are recomputed. A kept set from a larger budget would otherwise be taken for
+# the rounds it covers and give a quiz in flight across a deploy another live set than the
+# history does. (A string: the result's state, adaptive_rank.STATE_FORMAT, is a number.)
+# 2: budgets 500k ("none" offered) and 150k (forced).
+LIVE_FORMAT = "live/2"
 
 
 # A round that offered "none of these" is counted as a forced round with this many more
