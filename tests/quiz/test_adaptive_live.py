@@ -68,8 +68,8 @@ def test_prune_keeps_what_is_close_and_the_heaviest_within_the_budget():
     # Early (within budget): only the hopeless go.
     keep = prune(score, 1, 4, cfg)
     assert keep.tolist() == np.flatnonzero(score >= np.exp(-cfg.prune_gap)).tolist()
-    # Later in the quiz: the heaviest, down to the budget...
-    rounds_done, choices = 2, 4
+    # Later in a big quiz: the heaviest, down to the budget...
+    rounds_done, choices = 4, 8
     cap = cfg.forced_likelihood_budget // ((rounds_done + 1) * (choices - 1))
     assert cfg.support < cap < len(score)
     keep = prune(score, rounds_done, choices, cfg)
@@ -81,9 +81,9 @@ def test_prune_keeps_what_is_close_and_the_heaviest_within_the_budget():
     assert len(keep) == cfg.support and 123 in keep
     assert score[keep].min() >= np.delete(score, keep).max()
     # Nearly everything close: nothing goes (not worth re-laying out the particles).
-    flat = np.ones(20_000)
+    flat = np.ones(30_000)
     flat[:100] = 1e-30
-    assert len(prune(flat, 1, 4, cfg)) == 20_000
+    assert len(prune(flat, 1, 4, cfg)) == 30_000
 
 
 @pytest.mark.parametrize("choices,rounds", [(4, 10), (8, 20)])
@@ -91,14 +91,12 @@ def test_prune_keeps_what_is_close_and_the_heaviest_within_the_budget():
                                               (4, 2, 20.0)])
 def test_pruning_drops_no_particle_that_matters(facelike_pool, seed, people, beta, choices,
                                                 rounds):
-    """Against the posterior of every particle (no pruning), where the cost budget cuts. At
-    N=4 M=10 (the goals' shape) the recommendations are the same, in the same order, and the
-    particles pruned held < 5% of its mass, none > 1e-3 on its own (here 0.03-2.8%). At
-    N=8 M=20 the budget cuts to the posterior's support by round 3 and 17 more rounds of 8
-    faces favour some particles it dropped (on LFW up to ~50% of the mass): at least 6 of
-    the 7 are the same. The paired LFW evaluation found those budgets to cost no precision
-    (README, "A smaller budget for forced rounds", "Forced rounds at 150k"); what this
-    guards is the rule itself: pruning the lightest particles instead fails every case."""
+    """Against the posterior of every particle (no pruning), where the cost budget cuts: the
+    recommendations are the same. At N=4 M=10 (the goals' shape) the particles pruned also
+    held < 1% of its mass and none > 1e-3 on its own. At N=8 M=20 the budget cuts to the
+    posterior's support from round 6 on and 14 more rounds of 8 faces favour some particles
+    it dropped (here up to ~11% of the mass, on LFW up to ~50%), which the paired LFW
+    evaluation found to cost no precision (README, "A smaller budget for forced rounds")."""
     pool = facelike_pool
     strategy = get_strategy("adaptive")
     cfg = strategy.cfg
@@ -113,15 +111,12 @@ def test_pruning_drops_no_particle_that_matters(facelike_pool, seed, people, bet
     assert full.live is None and pruned.live is not None
     # Pruning did cut (the test is about that case): fewer than half the particles live.
     assert len(pruned.live) < len(model.log_prior) / 2
-    rows = pool.celeb_rows
-    got = recommend_from(model, rank_basis(model, pruned, rows, cfg), rows, 7, cfg)[0].tolist()
-    unpruned = recommend_from(model, rank_basis(model, full, rows, cfg), rows, 7, cfg)[0].tolist()
     if choices == 4:
         lost = ~np.isin(full.ids, pruned.live)
-        assert full.weights[lost].sum() < 0.05 and (full.weights[lost].max(initial=0) < 1e-3)
-        assert got == unpruned
-    else:
-        assert len(set(got) & set(unpruned)) >= 6
+        assert full.weights[lost].sum() < 0.01 and (full.weights[lost].max(initial=0) < 1e-3)
+    rows = pool.celeb_rows
+    assert (recommend_from(model, rank_basis(model, pruned, rows, cfg), rows, 7, cfg)[0].tolist()
+            == recommend_from(model, rank_basis(model, full, rows, cfg), rows, 7, cfg)[0].tolist())
 
 
 def test_configurations_that_prune_differently_do_not_share_cached_likelihoods(facelike_pool):

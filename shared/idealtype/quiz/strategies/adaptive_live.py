@@ -33,7 +33,7 @@ from .base import RoundRecord
 # older states are recomputed. A kept set from a larger budget would otherwise be taken for
 # the rounds it covers and give a quiz in flight across a deploy another live set than the
 # history does. (A string: the result's state, adaptive_rank.STATE_FORMAT, is a number.)
-# 2: budgets 500k ("none" offered) and 150k (forced).
+# 2: the budget of rounds that offer "none", 1M -> 500k.
 LIVE_FORMAT = "live/2"
 
 
@@ -60,13 +60,14 @@ def prune(score: np.ndarray, rounds_done: int, choices: int, cfg: AdaptiveConfig
        which counts DECLINABLE_EXTRA_FACES more faces; `forced_likelihood_budget` after a
        forced one) the heaviest survivors are kept, never fewer than the posterior's support
        (the `cfg.support` heaviest particles, which displays and recommendations use). With
-       30,000 particles it cuts N=4, M=10 quizzes from round 1 on, to the support by round
-       7 (forced) or 6 (rounds that offer "none"), and forced N=8, M=20 ones to the support
-       by round 3. The particles it drops can gain later: on LFW they held up to ~36% of
-       the unpruned posterior's mass after 10 rounds of 4 faces, ~50% after 20 of 8
+       30,000 particles it cuts forced N=4, M=10 quizzes from round 3 on, to ~9,700 by
+       round 8, and N=8, M=20 ones to the support from round 6; quizzes that offer "none"
+       from round 1 (N=4), to the support by round 6. The particles it drops can gain
+       later: on LFW they held up to 2.9% of the unpruned posterior's mass after 10 forced
+       rounds of 4 faces (up to 36% when "none" is offered), ~50% after 20 of 8
        (bench/pruning_fidelity.py). Paired on the same simulated people, that cost no
        precision (README, "A smaller budget for forced rounds", "A smaller budget for
-       rounds that offer none", "Forced rounds at 150k").
+       rounds that offer none").
     A rule that would drop less than an eighth of the particles drops none."""
     keep = np.flatnonzero(score >= score.max() * np.exp(-cfg.prune_gap))
     per_round = max(choices - 1, 1) + (DECLINABLE_EXTRA_FACES if declinable else 0)
