@@ -145,7 +145,7 @@ def live_count(strategy, pool: Pool, history: list[RoundRecord], kept) -> int:
     if not isinstance(kept, dict) or kept.get("format") != LIVE_FORMAT:
         return 0
     model = adaptive_model(pool, strategy.cfg)
-    found = live_from_state(model, kept, picked_rounds(history))
+    found = live_from_state(model, strategy.cfg, kept, picked_rounds(history))
     return len(model.log_prior) if found is None else len(found[1])
 
 

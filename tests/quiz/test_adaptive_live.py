@@ -146,9 +146,9 @@ def test_faces_are_the_same_warm_cold_from_the_state_and_from_scratch(facelike_p
         scratch, fresh = strategy.next_round_state(pool, history[:r], 8, round_rng(7, r), None)
         assert list(history[r].shown) == cold == scratch
         assert through_json(state) == through_json(fresh) == states[r]
-        assert live_from_state(model, state, history[:r])[0] == r
+        assert live_from_state(model, strategy.cfg, state, history[:r])[0] == r
     # Late in the quiz the kept set is a small part of the particles, and small in the item.
-    kept = live_from_state(model, states[15], history[:16])[1]
+    kept = live_from_state(model, strategy.cfg, states[15], history[:16])[1]
     assert len(kept) < len(model.log_prior) / 2
     assert max(len(orjson.dumps(s)) for s in states) < 8_000
 
@@ -165,10 +165,10 @@ def test_the_kept_live_set_is_what_a_cold_process_uses(facelike_pool):
     # Everything but the 50 heaviest particles: the posterior must move elsewhere.
     heaviest = honest.ids[np.argsort(-honest.weights[: len(honest.ids)])[:50]]
     other = np.setdiff1d(np.arange(len(model.log_prior)), heaviest)
-    forged = through_json(live_state(model, history[:5], other))
+    forged = through_json(live_state(model, strategy.cfg, history[:5], other))
     CACHE.clear()
     moved = posterior(model, history, pool.index.embeddings, strategy.cfg,
-                      kept=live_from_state(model, forged, history))
+                      kept=live_from_state(model, strategy.cfg, forged, history))
     assert not np.isin(moved.ids, heaviest).any()
 
 
@@ -178,6 +178,8 @@ def broken_live_states(state: dict) -> list:
         {},
         {**state, "format": "live/0"},
         {**state, "model": state["model"].replace("|", "-other|", 1)},  # another index version
+        {**state, "rule": "0" * 16},  # another pruning rule (e.g. a budget changed)
+        {key: value for key, value in state.items() if key != "rule"},
         {**state, "history": "0" * 16},  # another quiz
         {**state, "rounds": state["rounds"] + 5},  # more rounds than the quiz has
         {**state, "rounds": "3"},
@@ -199,14 +201,14 @@ def test_missing_foreign_or_broken_live_states_are_recomputed(facelike_pool):
     honest = posterior(model, history[:11], pool.index.embeddings, strategy.cfg)
     heaviest = honest.ids[np.argsort(-honest.weights[: len(honest.ids)])[:50]]
     other = np.setdiff1d(np.arange(len(model.log_prior)), heaviest)
-    foreign = through_json(live_state(model, history[:10], other))
+    foreign = through_json(live_state(model, strategy.cfg, history[:10], other))
     # What a process with no state shows (the played round was computed warm, whose
     # likelihoods can differ from a cold recomputation's in the last bits: the BLAS rounds a
     # round's anchor cosines differently in a product of one round's rows than of eleven's).
     CACHE.clear()
     fresh, _ = strategy.next_round_state(pool, history[:11], 8, round_rng(9, 11))
     for state in broken_live_states(foreign) + [other_states[10]]:
-        assert live_from_state(model, state, history[:11]) is None, state
+        assert live_from_state(model, strategy.cfg, state, history[:11]) is None, state
         CACHE.clear()
         faces, _ = strategy.next_round_state(pool, history[:11], 8, round_rng(9, 11), state)
         assert faces == fresh
@@ -227,7 +229,8 @@ def check_service_keeps_the_live_set(service: QuizService, store: SessionStore) 
         stored = store.get(sid)
         history = service._history(stored, index)
         if not stored.done:
-            kept = live_from_state(model, stored.strategy_state, history[:-1])
+            kept = live_from_state(model, get_strategy("adaptive").cfg, stored.strategy_state,
+                                   history[:-1])
             assert kept is not None and kept[0] == n + 1
             # The faces shown are the ones a process without the state shows.
             CACHE.clear()

@@ -58,7 +58,7 @@ class AdaptiveStrategy(Strategy):
         last = getattr(memo, "entry", None)
         if last is not None and last[0] == key:
             return last[1]
-        kept = live_from_state(model, state, picked_rounds(history))
+        kept = live_from_state(model, self.cfg, state, picked_rounds(history))
         post = posterior(model, history, pool.index.embeddings, self.cfg, refined, kept)
         memo.entry = (key, post)
         return post
@@ -91,7 +91,7 @@ class AdaptiveStrategy(Strategy):
             choices, rng, self.cfg, declinable=declinable,
             diffs=pick_differences(rounds, pool.index.embeddings) if late else None,
         )
-        return faces, live_state(model, rounds, post.live) if rounds else None
+        return faces, live_state(model, self.cfg, rounds, post.live) if rounds else None
 
     def is_done(self, pool: Pool, history: Sequence[RoundRecord], rounds: int,
                 state: Mapping[str, Any] | None = None) -> bool:

@@ -29,11 +29,9 @@ from .adaptive_config import AdaptiveConfig
 from .adaptive_model import AdaptiveModel
 from .base import RoundRecord
 
-# Bump the number when the pruning rule, its budgets (AdaptiveConfig) or the encoding change:
-# older states are recomputed. A kept set from a larger budget would otherwise be taken for
-# the rounds it covers and give a quiz in flight across a deploy another live set than the
-# history does. (A string: the result's state, adaptive_rank.STATE_FORMAT, is a number.)
-# 2: the budget of rounds that offer "none", 1M -> 500k.
+# Bump the number when the pruning code or the encoding changes: older states are recomputed.
+# (The configuration's knobs are checked by the state's `rule`.) (A string: the result's
+# state, adaptive_rank.STATE_FORMAT, is a number.) 2: states carry `rule`.
 LIVE_FORMAT = "live/2"
 
 
@@ -85,6 +83,16 @@ def prune(score: np.ndarray, rounds_done: int, choices: int, cfg: AdaptiveConfig
     return keep
 
 
+def live_rule(cfg: AdaptiveConfig) -> tuple:
+    """What decides which particles stay live, besides the model and the history: the user
+    model (the likelihoods) and the pruning knobs. The likelihood cache's keys and the kept
+    state's `rule` carry it, so a configuration that prunes otherwise (a research variant in
+    the same process, or a deploy that changed a budget while quizzes were in flight) never
+    takes another's live set."""
+    return (cfg.betas, cfg.lapse, cfg.none_bar_shares, cfg.prune_gap, cfg.likelihood_budget,
+            cfg.forced_likelihood_budget, cfg.support)
+
+
 def history_digest(rounds: Sequence[RoundRecord]) -> str:
     """Identifies a quiz's picked rounds (shown faces and picks, as index rows; -3 marks a
     round that offered "none of these", so forced rounds keep the digests they had)."""
@@ -93,26 +101,35 @@ def history_digest(rounds: Sequence[RoundRecord]) -> str:
     return blake2b(np.asarray(flat, dtype=np.int64).tobytes(), digest_size=8).hexdigest()
 
 
-def live_state(model: AdaptiveModel, rounds: Sequence[RoundRecord],
+def rule_digest(cfg: AdaptiveConfig) -> str:
+    """Short identifier of live_rule(cfg), for the kept state."""
+    return blake2b(repr(live_rule(cfg)).encode(), digest_size=8).hexdigest()
+
+
+def live_state(model: AdaptiveModel, cfg: AdaptiveConfig, rounds: Sequence[RoundRecord],
                live: np.ndarray | None) -> dict[str, Any]:
     """JSON-able copy of the live set after `rounds` (picked rounds): zlib'd bitmap over the
     model's particles, base64 (≤ ~5 KB at 30,000 particles; a few dozen bytes while every
-    particle lives), keyed to the model (index version, pool, configuration) and the rounds."""
+    particle lives), keyed to the model (index version, pool, hypotheses), the pruning rule
+    of `cfg` (live_rule) and the rounds."""
     bits = np.ones(len(model.log_prior), dtype=bool)
     if live is not None:
         bits[:] = False
         bits[live] = True
     packed = zlib.compress(np.packbits(bits).tobytes(), 6)
-    return {"format": LIVE_FORMAT, "model": model.key, "rounds": len(rounds),
-            "history": history_digest(rounds), "live": base64.b64encode(packed).decode()}
+    return {"format": LIVE_FORMAT, "model": model.key, "rule": rule_digest(cfg),
+            "rounds": len(rounds), "history": history_digest(rounds),
+            "live": base64.b64encode(packed).decode()}
 
 
-def live_from_state(model: AdaptiveModel, state: Mapping[str, Any] | None,
+def live_from_state(model: AdaptiveModel, cfg: AdaptiveConfig, state: Mapping[str, Any] | None,
                     rounds: Sequence[RoundRecord]) -> tuple[int, np.ndarray] | None:
     """(k, live set after the first k rounds) from a state written by `live_state` for a
-    prefix of `rounds`; None when there is none, it belongs to another model or quiz, or it
-    does not decode (the caller then starts from every particle)."""
+    prefix of `rounds`; None when there is none, it belongs to another model, pruning rule or
+    quiz, or it does not decode (the caller then starts from every particle)."""
     if not state or state.get("format") != LIVE_FORMAT or state.get("model") != model.key:
+        return None
+    if state.get("rule") != rule_digest(cfg):
         return None
     k = state.get("rounds")
     if not isinstance(k, int) or not 0 < k <= len(rounds):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .adaptive_config import AdaptiveConfig
-from .adaptive_live import prune
+from .adaptive_live import live_rule, prune
 from .adaptive_model import AdaptiveModel, blend_weights
 from .adaptive_none import multiply_declinable_pick, multiply_declined
 from .base import NONE_OF_THESE, RoundRecord, picked_rounds
@@ -298,10 +298,9 @@ def history_likelihood(
     longest prefix, or from `kept` = (k, live set after the first k rounds) from the quiz
     item when that is further along, or from every particle; after each later round the
     hopeless particles are pruned (adaptive_live.prune)."""
-    # Everything the live set and its likelihoods depend on besides the model: configurations
+    # Everything the live set and its likelihoods depend on besides the history: configurations
     # that prune differently (research variants, benches in one process) must not share them.
-    keys, prefix = [], (model.key, cfg.betas, cfg.lapse, cfg.none_bar_shares, cfg.prune_gap,
-                        cfg.likelihood_budget, cfg.forced_likelihood_budget, cfg.support)
+    keys, prefix = [], (model.key, live_rule(cfg))
     for r in rounds:  # the cache's key after each prefix of the rounds
         prefix = prefix + (r,)
         keys.append(prefix)
